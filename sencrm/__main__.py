@@ -1,0 +1,3 @@
+from sencrm.cli import main
+
+main()

@@ -1,0 +1,119 @@
+"""Vietnamese text helpers: NFC normalisation, diacritic folding, name splitting and sort keys.
+
+See ../shared/VIETNAM.md §3–4. Folding is what search matches on (``nguyen`` finds ``Nguyễn``,
+``dang`` finds ``Đặng``); the sort key orders names as Vietnamese users expect, by given name,
+then middle name, then family name, with Vietnamese letter order (a < ă < â, d < đ) and tones as
+a secondary difference. The key is made of digits only, so it sorts the same under any database
+collation and can carry a plain B-tree index on SQLite and PostgreSQL alike.
+"""
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def nfc(value: str | None) -> str:
+    """Return ``value`` stripped and in Unicode NFC (Windows' keyboard emits combining tones)."""
+    return unicodedata.normalize("NFC", value or "").strip()
+
+
+def fold(value: str | None) -> str:
+    """Lower-case ``value`` and remove Vietnamese diacritics: 'Đặng Thuỳ Dương' → 'dang thuy duong'."""
+    decomposed = unicodedata.normalize("NFD", value or "")
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return stripped.replace("đ", "d").replace("Đ", "D").casefold()
+
+
+def search_words(value: str | None) -> list[str]:
+    """The folded words of a search query, in order."""
+    return _WORD.findall(fold(value))
+
+
+def search_text(*parts: str | None) -> str:
+    """Folded, space-joined text stored beside a record for diacritic-insensitive search.
+
+    Each part is added folded; phone numbers are added in E.164 and national digit forms so that
+    '0912 345 678', '+84912345678' and '912345678' all match.
+    """
+    words: list[str] = []
+    for part in parts:
+        if not part:
+            continue
+        words.extend(_WORD.findall(fold(part)))
+        if part.startswith("+84"):
+            words.append("0" + part[3:])
+    return " " + " ".join(words) + " "
+
+
+# --- names ----------------------------------------------------------------------------------------
+COMPOUND_FAMILY_NAMES = {"tôn thất", "tôn nữ", "nguyễn phúc", "âu dương", "công tằng tôn nữ"}
+
+
+def split_name(full_name: str) -> tuple[str, str, str]:
+    """Split a Vietnamese full name into (họ, tên đệm, tên). A heuristic: the parts stay editable."""
+    parts = nfc(full_name).split()
+    if not parts:
+        return "", "", ""
+    if len(parts) == 1:
+        return "", "", parts[0]
+    n = 2 if len(parts) > 2 and " ".join(parts[:2]).lower() in COMPOUND_FAMILY_NAMES else 1
+    return " ".join(parts[:n]), " ".join(parts[n:-1]), parts[-1]
+
+
+def join_name(family: str, middle: str, given: str) -> str:
+    """Full name in Vietnamese order (họ tên đệm tên), whatever the UI language."""
+    return " ".join(p for p in (nfc(family), nfc(middle), nfc(given)) if p)
+
+
+# Vietnamese alphabet order; each letter gets a two-digit primary code after the digits 0–9.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_PRIMARY = {ch: f"{11 + i:02d}" for i, ch in enumerate(_ALPHABET)}
+_PRIMARY.update({str(d): f"{1 + d:02d}" for d in range(10)})
+_TONE = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}  # huyền hỏi ngã sắc nặng
+_LETTER_MARK = {"\u0306": "ă", "\u0302": None, "\u031b": None}
+
+
+def _base_letter(decomposed: str) -> tuple[str, str]:
+    """Return (Vietnamese base letter, tone digit) of one decomposed, lower-case character."""
+    base, tone = decomposed[0], "0"
+    for mark in decomposed[1:]:
+        if mark in _TONE:
+            tone = _TONE[mark]
+        elif mark == "\u0306" and base == "a":
+            base = "ă"
+        elif mark == "\u0302" and base in "aeo":
+            base = {"a": "â", "e": "ê", "o": "ô"}[base]
+        elif mark == "\u031b" and base in "ou":
+            base = {"o": "ơ", "u": "ư"}[base]
+    return base, tone
+
+
+def sort_key(*parts: str | None) -> str:
+    """A digits-only key ordering names the Vietnamese way; ``parts`` are compared in order.
+
+    Layout: primary codes of every part (separated by "00"), then "99", then one tone digit per
+    letter. Names with equal letters therefore compare by tone (ma < mà < mả < mã < má < mạ).
+    """
+    primary: list[str] = []
+    tones: list[str] = []
+    for index, part in enumerate(parts):
+        if index:
+            primary.append("00")
+        for ch in nfc(part).lower():
+            if ch == "đ":
+                primary.append(_PRIMARY["đ"])
+                tones.append("0")
+                continue
+            base, tone = _base_letter(unicodedata.normalize("NFD", ch))
+            code = _PRIMARY.get(base)
+            if code is None:
+                continue  # spaces and punctuation do not take part in the order
+            primary.append(code)
+            tones.append(tone)
+    return ("".join(primary) + "99" + "".join(tones))[:250]
+
+
+def name_sort_key(family: str, middle: str, given: str) -> str:
+    """Sort key for a person: given name, then middle name, then family name."""
+    return sort_key(given, middle, family)

@@ -1,0 +1,50 @@
+"""Activities: completing them, and the reminders the periodic task sends (C5, L8)."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from sencrm.core.services.notifications import notification_send
+from sencrm.core.services.records import record_update
+from sencrm.crm.models import Activity, Contact
+
+
+def activity_complete(
+    *, activity: Activity, by, outcome: str = "", expected_version: int | None = None
+) -> Activity:
+    """Mark an activity done (with its outcome); a done call or meeting updates 'last contacted'."""
+    data = {"done": True}
+    if outcome:
+        data["outcome"] = outcome
+    with transaction.atomic():
+        activity = record_update(activity, by=by, data=data, expected_version=expected_version)
+        if activity.contact_id and activity.kind in (
+            Activity.Kind.CALL,
+            Activity.Kind.MEETING,
+            Activity.Kind.EMAIL,
+        ):
+            Contact.objects.filter(pk=activity.contact_id).update(last_contacted_at=activity.done_at)
+    return activity
+
+
+def reminders_send(now=None) -> int:
+    """Notify each owner of the activities whose reminder time has come; safe to run twice.
+
+    Each activity is claimed with a conditional UPDATE, so two workers never notify twice.
+    """
+    now = now or timezone.now()
+    sent = 0
+    due = Activity.objects.reminders_due(now).select_related("owner").order_by("remind_at")[:500]
+    for activity in due:
+        with transaction.atomic():
+            claimed = Activity.objects.filter(pk=activity.pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            )
+            if not claimed:
+                continue
+            with override(activity.owner.language):
+                text = _("Reminder: %(subject)s") % {"subject": activity.subject}
+            notification_send(user=activity.owner, text=text, url=activity.get_absolute_url())
+            sent += 1
+    return sent
