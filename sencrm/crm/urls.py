@@ -1,13 +1,7 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.urls import path
+"""URLs of the CRM pages. Record pages (lists, details, forms) and the other pages (home, board,
+timeline) live in two modules so each stays short."""
+
+from sencrm.crm import urls_pages, urls_records
 
 app_name = "crm"
-
-
-@login_required
-def _home(request):
-    return render(request, "core/home.html")
-
-
-urlpatterns = [path("", _home, name="home")]
+urlpatterns = [*urls_pages.urlpatterns, *urls_records.urlpatterns]
