@@ -92,14 +92,13 @@ def _base_letter(decomposed: str) -> tuple[str, str]:
 def sort_key(*parts: str | None) -> str:
     """A digits-only key ordering names the Vietnamese way; ``parts`` are compared in order.
 
-    Layout: primary codes of every part (separated by "00"), then "99", then one tone digit per
-    letter. Names with equal letters therefore compare by tone (ma < mà < mả < mã < má < mạ).
+    Layout: two-digit primary codes of every part, each part ended by "00" (lower than any letter, so
+    "An" < "Anh"), then one tone digit per letter. Names with equal letters therefore compare by
+    tone (ma < mà < mả < mã < má < mạ). Keys compare correctly when built from the same number of parts.
     """
     primary: list[str] = []
     tones: list[str] = []
-    for index, part in enumerate(parts):
-        if index:
-            primary.append("00")
+    for part in parts:
         for ch in nfc(part).lower():
             if ch == "đ":
                 primary.append(_PRIMARY["đ"])
@@ -111,7 +110,8 @@ def sort_key(*parts: str | None) -> str:
                 continue  # spaces and punctuation do not take part in the order
             primary.append(code)
             tones.append(tone)
-    return ("".join(primary) + "99" + "".join(tones))[:250]
+        primary.append("00")
+    return ("".join(primary) + "".join(tones))[:250]
 
 
 def name_sort_key(family: str, middle: str, given: str) -> str:
