@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: up test lint format migrations-check messages bench reset-local-db chromium clean
+.PHONY: up test lint format migrations-check messages reset-local-db chromium clean
 
+# (Re)install when pyproject.toml changes; creates the virtualenv on a fresh machine.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -23,11 +24,13 @@ $(TEST_STAMP): $(STAMP)
 up: $(STAMP)
 	$(BIN)/sencrm up
 
-## make test: every test (unit, API, browser) on the database DATABASE_URL names (SQLite by default)
+## make test: lint, migrations check, then every test (unit, API, browser) on the database
+## DATABASE_URL names (SQLite by default). --create-db: a test database left by an older checkout
+## (pytest's default here is --reuse-db) must not hide a migration problem.
 test: $(TEST_STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/sencrm makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest --create-db $(PYTEST_ARGS)
 
 ## Debian's Chromium for the browser tests (Playwright drives it; browser downloads do not work here).
 chromium:
@@ -50,10 +53,12 @@ migrations-check: $(STAMP)
 messages: $(STAMP)
 	cd sencrm && ../$(BIN)/sencrm makemessages -l vi -l en --no-location --no-obsolete && ../$(BIN)/sencrm compilemessages
 
+## Empty the database DATABASE_URL names (SQLite in $$SENCRM_DATA_DIR, ./var by default), reload the demo.
 reset-local-db: $(STAMP)
-	rm -f var/sencrm.sqlite3 var/sencrm.sqlite3-wal var/sencrm.sqlite3-shm
 	$(BIN)/sencrm migrate --noinput
+	$(BIN)/sencrm flush --noinput
 	$(BIN)/sencrm demo
 
+## Remove the virtualenv and the default data dir (database, uploads, collected static files).
 clean:
 	rm -rf $(VENV) var

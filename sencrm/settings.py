@@ -2,12 +2,19 @@
 
 Everything a deployment changes comes from the environment: ``DATABASE_URL`` (SQLite file in
 ``SENCRM_DATA_DIR`` by default), ``REDIS_URL`` (Huey, cache and sessions on Redis when set),
-``SENCRM_DATA_DIR`` (SQLite file, task-queue file and uploads; default ``./var``), ``PORT``,
-``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DEBUG`` and the ``EMAIL_*`` settings.
+``SENCRM_DATA_DIR`` (SQLite file, task-queue file, uploads, collected static files and the
+generated secret key; default ``./var``), ``PORT`` (read by ``sencrm up``), ``SECRET_KEY``,
+``ALLOWED_HOSTS``, ``DEBUG`` and the ``EMAIL_*`` settings. README.md lists them all.
+
+Under pytest (``TESTING``) a few things change so tests are fast and self-contained: Huey runs
+tasks immediately in memory and static files need no collectstatic. pytest-django itself switches
+e-mail to the in-memory ``locmem`` backend (``mail.outbox``), and ``sencrm/conftest.py`` swaps
+Argon2 for a fast hasher in every test.
 """
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -16,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("SENCRM_DATA_DIR", Path.cwd() / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# pytest is imported before pytest-django loads these settings; servers and workers never import it.
+TESTING = "pytest" in sys.modules
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -28,8 +37,17 @@ def _secret_key() -> str:
         return key
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        # Several processes may start at once on a fresh data dir (web workers, task consumer):
+        # write a temporary file and link it into place, so every process reads the same key.
+        tmp = DATA_DIR / f".secret_key.{os.getpid()}"
+        tmp.write_text(secrets.token_urlsafe(50))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 
@@ -48,6 +66,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "huey.contrib.djhuey",
+    # Only for its templates and static files: with "ninja" installed, /api/v1/docs serves the
+    # Swagger UI bundled in the package instead of loading it from a CDN.
+    "ninja",
     "axes",
     "sencrm.common",
     "sencrm.core",
@@ -135,6 +156,10 @@ else:
         "immediate": _env_bool("HUEY_IMMEDIATE"),
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
+if TESTING and "HUEY_IMMEDIATE" not in os.environ:
+    # Tests run enqueued tasks at once, in memory (no consumer, no queue file). Periodic tasks do not
+    # run by themselves; call them as functions. HUEY_IMMEDIATE=0 keeps a real queue.
+    HUEY["immediate"] = True
 
 # --- Auth and security ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -187,15 +212,21 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "uploads"
+# Production and `make up`: `sencrm up` runs collectstatic, whitenoise serves the hashed, compressed
+# copies with far-future cache headers. DEBUG=1 and tests serve the source folders (finders)
+# instead, so no collectstatic is needed there.
+_COLLECTED = not (DEBUG or TESTING)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if _COLLECTED
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = not _COLLECTED
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder before the first collectstatic
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -211,6 +242,13 @@ if EMAIL_BACKEND.endswith("smtp.EmailBackend") and not os.environ.get("EMAIL_HOS
     EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 
 # --- Application ----------------------------------------------------------------------------------
+PORT = int(os.environ.get("PORT", "8000"))  # `sencrm up` serves on 127.0.0.1:PORT
+# What `sencrm up` (in core) needs from the apps above core, which core must not import: callables
+# run on every start (idempotent), and the function listing the demo logins to print.
+SENCRM_UP = {
+    "on_start": ["sencrm.crm.services.opportunities.pipeline_create_default"],
+    "demo_logins": "sencrm.crm.demo.demo_logins",
+}
 SENCRM_PAGE_SIZE = 50
 SENCRM_API_MAX_PAGE_SIZE = 200
 SENCRM_TRASH_DAYS = int(os.environ.get("SENCRM_TRASH_DAYS", "30"))

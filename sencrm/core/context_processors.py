@@ -1,6 +1,7 @@
 """Data every page's frame needs: the menu the user's rights allow and the unread count."""
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from sencrm.common.models import Action
@@ -26,5 +27,6 @@ def navigation(request):
                 items.append({"url": reverse(url_name), "label": label, "entity": entity})
             except NoReverseMatch:  # a module whose pages are not installed stays out of the menu
                 continue
-    unread = user.notifications.filter(read_at__isnull=True).count()
+    # Lazy: counted only when a template shows it (full pages, not most htmx fragments).
+    unread = SimpleLazyObject(lambda: user.notifications.filter(read_at__isnull=True).count())
     return {"nav_items": items, "unread_notifications": unread}

@@ -26,8 +26,12 @@ class UserLanguageMiddleware:
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Language", language)
+        try:
+            response = self.get_response(request)
+            # The API may have switched to a token user's language after this middleware ran.
+            response.headers.setdefault("Content-Language", translation.get_language())
+        finally:
+            translation.deactivate()
         return response
 
 

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sencrm.common.models import OwnedModel, VisibleQuerySet
 from sencrm.common.text import join_name, name_sort_key, nfc, split_name
+from sencrm.common.validators import normalize_tax_code, validate_tax_code
 from sencrm.crm.models.mixins import AddressMixin, clean_email_fields, clean_phone_fields, clean_text_fields
 
 
@@ -126,6 +127,12 @@ class Lead(AddressMixin, OwnedModel):
             errors["given_name"] = [_("Enter a name or a company.")]
         clean_phone_fields(self, ["mobile", "phone"], errors)
         clean_email_fields(self, ["email"], errors)
+        if self.tax_code:
+            try:
+                validate_tax_code(self.tax_code)
+                self.tax_code = normalize_tax_code(self.tax_code)
+            except ValidationError as exc:
+                errors["tax_code"] = exc.messages
         if self.estimated_value is not None and self.estimated_value < 0:
             errors["estimated_value"] = [_("Enter an amount of zero or more.")]
         self.clean_address(errors)

@@ -1,5 +1,9 @@
 """Activities: completing them, and the reminders the periodic task sends (C5, L8)."""
 
+import datetime
+import zoneinfo
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,3 +52,34 @@ def reminders_send(now=None) -> int:
             notification_send(user=activity.owner, text=text, url=activity.get_absolute_url())
             sent += 1
     return sent
+
+
+def _user_zone(user) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def activities_due_for(*, user, now=None, limit: int = 20) -> tuple[list[Activity], list[Activity]]:
+    """The user's own pending activities: ``(overdue, due later today)`` in the user's time zone.
+
+    Overdue: due before ``now``; today: due from ``now`` to the end of the user's day. Each list
+    holds at most ``limit + 1`` rows so the page can tell there are more (two queries).
+    """
+    now = now or timezone.now()
+    today = timezone.localtime(now, _user_zone(user)).date()
+    end_of_day = datetime.datetime.combine(
+        today + datetime.timedelta(days=1), datetime.time(), _user_zone(user)
+    )
+    mine = (
+        Activity.objects.visible_to(user)
+        .pending()
+        .filter(owner=user, due_at__isnull=False)
+        .select_related("account", "contact", "lead", "opportunity")
+    )
+    overdue = list(mine.filter(due_at__lt=now).order_by("due_at", "id")[: limit + 1])
+    today_items = list(
+        mine.filter(due_at__gte=now, due_at__lt=end_of_day).order_by("due_at", "id")[: limit + 1]
+    )
+    return overdue, today_items

@@ -1,7 +1,11 @@
-"""Pipelines and the moves of opportunities between stages (C4)."""
+"""Pipelines and the moves of opportunities between stages (C4), and the board's queries."""
+
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, F, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from sencrm.core.services.records import record_update
@@ -73,16 +77,20 @@ def stage_change_record(*, opportunity: Opportunity, from_stage_id: int | None, 
 
 
 def opportunity_create(*, by, data: dict, custom: dict | None = None, tags=None) -> Opportunity:
-    """Create a deal; the pipeline defaults to the default one, the stage to its first stage."""
+    """Create a deal; pipeline defaults to the stage's (else the default one), stage to its first open one."""
     from sencrm.core.services.records import record_create
 
     data = dict(data)
+    stage = data.get("stage")
+    if stage is None and data.get("stage_id"):
+        stage = Stage.objects.filter(pk=data["stage_id"]).first()
     if not (data.get("pipeline") or data.get("pipeline_id")):
-        data["pipeline"] = default_pipeline()
-    pipeline_id = data.get("pipeline_id") or data["pipeline"].pk
-    if not (data.get("stage") or data.get("stage_id")):
-        data["stage"] = Stage.objects.filter(pipeline_id=pipeline_id).order_by("position").first()
-    stage = data.get("stage") or Stage.objects.filter(pk=data["stage_id"]).first()
+        data["pipeline"] = stage.pipeline if stage else default_pipeline()
+    if stage is None:
+        pipeline_id = data.get("pipeline_id") or data["pipeline"].pk
+        open_stages = Stage.objects.filter(pipeline_id=pipeline_id, kind=Stage.Kind.OPEN)
+        stage = open_stages.order_by("position").first()
+        data["stage"] = stage
     if "probability" not in data and stage is not None:
         data["probability"] = stage.probability
     with transaction.atomic():
@@ -110,3 +118,129 @@ def opportunity_update(
         )
         stage_change_record(opportunity=updated, from_stage_id=from_stage_id, by=by)
     return updated
+
+
+# ---------------------------------------------------------------------------------------------------
+# Kanban board and home page queries
+# ---------------------------------------------------------------------------------------------------
+
+#: Cards a board column shows before "show more".
+BOARD_COLUMN_SIZE = 50
+#: Order of the cards in a column: biggest deals first (index opp_stage_amount_idx).
+BOARD_CARD_ORDER = ("-amount", "-id")
+
+
+@dataclass
+class StageTotals:
+    """How many deals a stage holds and their amounts, per currency (VND first)."""
+
+    count: int = 0
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def add(self, currency: str, count: int, total: int | None) -> None:
+        self.count += count
+        self.totals[currency] = self.totals.get(currency, 0) + (total or 0)
+
+    @property
+    def amounts(self) -> list[tuple[str, int]]:
+        """``[(currency, total), …]`` with VND first, then by currency code."""
+        return sorted(self.totals.items(), key=lambda item: (item[0] != "VND", item[0]))
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    totals: StageTotals
+    cards: list[Opportunity]
+
+    @property
+    def has_more(self) -> bool:
+        return self.totals.count > len(self.cards)
+
+
+def board_queryset(*, user, pipeline: Pipeline | int, owner=None):
+    """The opportunities of ``pipeline`` that ``user`` sees (only ``owner``'s when given)."""
+    qs = Opportunity.objects.visible_to(user).filter(pipeline=pipeline)
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    return qs
+
+
+def board_totals(queryset) -> dict[int, StageTotals]:
+    """Count and amount per stage of ``queryset``: one aggregate query, whatever the number of deals."""
+    totals: dict[int, StageTotals] = {}
+    rows = queryset.order_by().values("stage_id", "currency").annotate(n=Count("id"), total=Sum("amount"))
+    for row in rows:
+        totals.setdefault(row["stage_id"], StageTotals()).add(row["currency"], row["n"], row["total"])
+    return totals
+
+
+def board_columns(
+    *, user, pipeline: Pipeline, owner=None, size: int = BOARD_COLUMN_SIZE
+) -> list[BoardColumn]:
+    """One column per stage, in order: its totals and its first ``size`` cards (3 queries in all).
+
+    The cards of every column come from one query that numbers the rows per stage (a window
+    function) and keeps the first ``size`` of each.
+    """
+    stages = list(pipeline.stages.order_by("position", "id"))
+    qs = board_queryset(user=user, pipeline=pipeline, owner=owner)
+    totals = board_totals(qs)
+    ranked = (
+        qs.select_related("account", "owner")
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("stage_id")], order_by=[F("amount").desc(), F("id").desc()]
+            )
+        )
+        .filter(rank__lte=size)
+        .order_by("stage_id", *BOARD_CARD_ORDER)
+    )
+    cards: dict[int, list[Opportunity]] = {}
+    for opportunity in ranked:
+        cards.setdefault(opportunity.stage_id, []).append(opportunity)
+    return [
+        BoardColumn(stage=stage, totals=totals.get(stage.pk, StageTotals()), cards=cards.get(stage.pk, []))
+        for stage in stages
+    ]
+
+
+def board_cards(*, user, stage: Stage, owner=None, offset: int = 0, size: int = BOARD_COLUMN_SIZE):
+    """The next cards of one column ("show more"): one query."""
+    qs = board_queryset(user=user, pipeline=stage.pipeline, owner=owner).filter(stage=stage)
+    return list(qs.select_related("account", "owner").order_by(*BOARD_CARD_ORDER)[offset : offset + size])
+
+
+@dataclass
+class StageSummary:
+    pipeline_id: int
+    pipeline_name: str
+    stage_id: int
+    stage_name: str
+    totals: StageTotals
+
+
+def open_opportunities_by_stage(*, user) -> list[StageSummary]:
+    """The user's own open deals per pipeline stage, with count and amounts (home page): one query."""
+    rows = (
+        Opportunity.objects.visible_to(user)
+        .open()
+        .filter(owner=user)
+        .order_by()
+        .values("pipeline_id", "pipeline__name", "stage_id", "stage__name", "currency")
+        .annotate(n=Count("id"), total=Sum("amount"), pos=F("stage__position"), ppos=F("pipeline__position"))
+        .order_by("ppos", "pipeline_id", "pos", "stage_id")
+    )
+    summaries: dict[int, StageSummary] = {}
+    for row in rows:
+        summary = summaries.get(row["stage_id"])
+        if summary is None:
+            summary = summaries[row["stage_id"]] = StageSummary(
+                pipeline_id=row["pipeline_id"],
+                pipeline_name=row["pipeline__name"],
+                stage_id=row["stage_id"],
+                stage_name=row["stage__name"],
+                totals=StageTotals(),
+            )
+        summary.totals.add(row["currency"], row["n"], row["total"])
+    return list(summaries.values())

@@ -1,4 +1,10 @@
-"""The 360° view: everything that touched an account or a contact, newest first (C5)."""
+"""The 360° view: everything that touched an account or a contact, newest first (C5).
+
+An account's timeline holds its own activities, opportunities and changes, and those of its
+contacts, the changes of its opportunities (stage moves, amounts…) and the conversion of the lead
+it came from. A contact's holds the same for the contact alone. Every part goes through
+``visible_to``: a user sees on a timeline only what they may see elsewhere.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -6,7 +12,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from sencrm.core.models import AuditEntry
-from sencrm.crm.models import Account, Activity, Contact, Opportunity
+from sencrm.crm.models import Account, Activity, Contact, Lead, Opportunity
 
 
 @dataclass
@@ -14,6 +20,8 @@ class TimelineItem:
     kind: str  # "activity", "opportunity" or "change"
     at: datetime
     obj: object
+    # For changes: the display name of the record the entry is about (an account's contact, a lead…).
+    title: str = ""
 
 
 KINDS = ("activity", "opportunity", "change")
@@ -23,35 +31,84 @@ def _merge(items: list[TimelineItem], limit: int) -> list[TimelineItem]:
     return sorted(items, key=lambda i: i.at, reverse=True)[:limit]
 
 
+def _lead_title(full_name: str, company: str) -> str:
+    return full_name or company
+
+
+def _changes(q: Q, titles: dict[tuple[str, int], str], limit: int) -> list[TimelineItem]:
+    qs = AuditEntry.objects.filter(q).select_related("user").order_by("-at", "-id")[:limit]
+    return [TimelineItem("change", e.at, e, titles.get((e.entity, e.object_id), "")) for e in qs]
+
+
 def timeline_for_account(*, account: Account, user, kinds=KINDS, limit: int = 100) -> list[TimelineItem]:
-    """Activities, opportunities and changes of the account and of its contacts."""
+    """Activities, opportunities and changes of the account and of its contacts (6 queries)."""
     items: list[TimelineItem] = []
-    contact_ids = list(Contact.objects.visible_to(user).filter(account=account).values_list("pk", flat=True))
+    contacts = dict(Contact.objects.visible_to(user).filter(account=account).values_list("pk", "full_name"))
     if "activity" in kinds:
-        qs = Activity.objects.visible_to(user).filter(Q(account=account) | Q(contact_id__in=contact_ids))
-        qs = qs.select_related("owner", "contact", "opportunity").order_by("-occurred_at")[:limit]
+        qs = Activity.objects.visible_to(user).filter(Q(account=account) | Q(contact_id__in=list(contacts)))
+        qs = qs.select_related("owner", "contact", "opportunity").order_by("-occurred_at", "-id")[:limit]
         items += [TimelineItem("activity", a.occurred_at, a) for a in qs]
     if "opportunity" in kinds:
         qs = Opportunity.objects.visible_to(user).filter(account=account).select_related("stage", "owner")
         items += [TimelineItem("opportunity", o.created_at, o) for o in qs.order_by("-created_at")[:limit]]
     if "change" in kinds:
-        qs = AuditEntry.objects.filter(
-            Q(entity="crm.account", object_id=account.pk) | Q(entity="crm.contact", object_id__in=contact_ids)
+        opportunities = dict(
+            Opportunity.objects.visible_to(user).filter(account=account).values_list("pk", "name")
         )
-        items += [TimelineItem("change", e.at, e) for e in qs.select_related("user").order_by("-at")[:limit]]
+        leads = {
+            pk: _lead_title(name, company)
+            for pk, name, company in Lead.objects.visible_to(user)
+            .filter(converted_account=account)
+            .values_list("pk", "full_name", "company")
+        }
+        titles = {("crm.account", account.pk): str(account)}
+        titles |= {("crm.contact", pk): name for pk, name in contacts.items()}
+        titles |= {("crm.opportunity", pk): name for pk, name in opportunities.items()}
+        titles |= {("crm.lead", pk): name for pk, name in leads.items()}
+        q = (
+            Q(entity="crm.account", object_id=account.pk)
+            | Q(entity="crm.contact", object_id__in=list(contacts))
+            # An opportunity's creation is already its own item; its later changes are news.
+            | (
+                Q(entity="crm.opportunity", object_id__in=list(opportunities))
+                & ~Q(kind=AuditEntry.Kind.CREATE)
+            )
+            | Q(entity="crm.lead", object_id__in=list(leads), kind=AuditEntry.Kind.CONVERT)
+        )
+        items += _changes(q, titles, limit)
     return _merge(items, limit)
 
 
 def timeline_for_contact(*, contact: Contact, user, kinds=KINDS, limit: int = 100) -> list[TimelineItem]:
+    """Activities, opportunities and changes of one contact (up to 5 queries)."""
     items: list[TimelineItem] = []
     if "activity" in kinds:
         qs = Activity.objects.visible_to(user).filter(contact=contact)
-        qs = qs.select_related("owner", "opportunity").order_by("-occurred_at")[:limit]
+        qs = qs.select_related("owner", "opportunity").order_by("-occurred_at", "-id")[:limit]
         items += [TimelineItem("activity", a.occurred_at, a) for a in qs]
     if "opportunity" in kinds:
         qs = Opportunity.objects.visible_to(user).filter(contact=contact).select_related("stage", "owner")
         items += [TimelineItem("opportunity", o.created_at, o) for o in qs.order_by("-created_at")[:limit]]
     if "change" in kinds:
-        qs = AuditEntry.objects.filter(entity="crm.contact", object_id=contact.pk).select_related("user")
-        items += [TimelineItem("change", e.at, e) for e in qs.order_by("-at")[:limit]]
+        opportunities = dict(
+            Opportunity.objects.visible_to(user).filter(contact=contact).values_list("pk", "name")
+        )
+        leads = {
+            pk: _lead_title(name, company)
+            for pk, name, company in Lead.objects.visible_to(user)
+            .filter(converted_contact=contact)
+            .values_list("pk", "full_name", "company")
+        }
+        titles = {("crm.contact", contact.pk): str(contact)}
+        titles |= {("crm.opportunity", pk): name for pk, name in opportunities.items()}
+        titles |= {("crm.lead", pk): name for pk, name in leads.items()}
+        q = (
+            Q(entity="crm.contact", object_id=contact.pk)
+            | (
+                Q(entity="crm.opportunity", object_id__in=list(opportunities))
+                & ~Q(kind=AuditEntry.Kind.CREATE)
+            )
+            | Q(entity="crm.lead", object_id__in=list(leads), kind=AuditEntry.Kind.CONVERT)
+        )
+        items += _changes(q, titles, limit)
     return _merge(items, limit)

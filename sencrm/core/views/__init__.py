@@ -1,0 +1,1 @@
+"""HTML pages of the core: sign-in and passwords, profile, notifications, Trash and settings."""
