@@ -51,7 +51,13 @@ from sencrm.core.services.organisation import branch_create, branch_update
 from sencrm.core.services.records import record_create, record_delete, record_update
 from sencrm.core.services.roles import role_create, role_delete, role_update
 from sencrm.core.services.teams import team_create, team_update
-from sencrm.core.services.users import user_activate, user_create, user_deactivate, user_update
+from sencrm.core.services.users import (
+    EDITABLE_FIELDS,
+    user_activate,
+    user_create,
+    user_deactivate,
+    user_update,
+)
 
 router = Router()
 admin_router = Router(auth=admin_auth())
@@ -109,20 +115,6 @@ USER_REFS = {
     "team": existing(Team.objects.all),
     "role": existing(Role.objects.all),
 }
-#: What ``user_update`` takes besides ``by`` and ``user``: a PATCH fills the rest from the user.
-USER_FIELDS = (
-    "username",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "job_title",
-    "branch",
-    "team",
-    "role",
-    "language",
-    "time_zone",
-)
 
 
 @admin_router.get("/users", response={200: page_schema(UserOut), **ADMIN_ERRORS}, tags=["users"])
@@ -151,7 +143,7 @@ def update_user(request, user_id: int, payload: UserPatch):
     data = payload.model_dump(exclude_unset=True)
     is_active = data.pop("is_active", None)
     resolve_refs(request.user, data, USER_REFS)
-    values = {name: getattr(user, name) for name in USER_FIELDS} | data
+    values = {name: getattr(user, name) for name in EDITABLE_FIELDS} | data
     # The changes and the (de)activation stand or fall together.
     with transaction.atomic():
         user = user_update(by=request.user, user=user, **values)

@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 User = get_user_model()
 
-#: Fields of a user the audit trail compares (never the password hash).
-AUDITED_FIELDS = (
+#: The profile and organisation fields ``user_create``/``user_update`` take (forms and API alike).
+EDITABLE_FIELDS = (
     "username",
     "first_name",
     "last_name",
@@ -44,8 +44,9 @@ AUDITED_FIELDS = (
     "role",
     "language",
     "time_zone",
-    "is_active",
 )
+#: Fields of a user the audit trail compares (never the password hash).
+AUDITED_FIELDS = (*EDITABLE_FIELDS, "is_active")
 #: A user may hold this many API tokens; more is a sign of tokens created and forgotten.
 MAX_TOKENS = 50
 

@@ -31,6 +31,7 @@ from sencrm.core.services.organisation import branch_create, branch_update
 from sencrm.core.services.roles import role_create, role_delete, role_update
 from sencrm.core.services.teams import team_create, team_update
 from sencrm.core.services.users import (
+    EDITABLE_FIELDS,
     user_activate,
     user_create,
     user_deactivate,
@@ -61,20 +62,6 @@ def settings_index(request):
 # ---------------------------------------------------------------------------------------------------
 # Users
 # ---------------------------------------------------------------------------------------------------
-
-USER_FIELDS = [
-    "username",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "job_title",
-    "branch",
-    "team",
-    "role",
-    "language",
-    "time_zone",
-]
 
 
 @admin_required
@@ -107,7 +94,7 @@ def user_create_view(request):
         try:
             user = user_create(
                 by=request.user,
-                **{name: data[name] for name in USER_FIELDS},
+                **{name: data[name] for name in EDITABLE_FIELDS},
                 password=None if send_link else data["password1"],
                 send_password_link=send_link,
                 base_url=_base_url(request),
@@ -136,7 +123,7 @@ def user_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             user_update(
-                by=request.user, user=target, **{name: form.cleaned_data[name] for name in USER_FIELDS}
+                by=request.user, user=target, **{name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
             )
         except ValidationError as exc:
             apply_errors(form, exc)

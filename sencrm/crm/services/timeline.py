@@ -31,84 +31,76 @@ def _merge(items: list[TimelineItem], limit: int) -> list[TimelineItem]:
     return sorted(items, key=lambda i: i.at, reverse=True)[:limit]
 
 
-def _lead_title(full_name: str, company: str) -> str:
-    return full_name or company
-
-
 def _changes(q: Q, titles: dict[tuple[str, int], str], limit: int) -> list[TimelineItem]:
     qs = AuditEntry.objects.filter(q).select_related("user").order_by("-at", "-id")[:limit]
     return [TimelineItem("change", e.at, e, titles.get((e.entity, e.object_id), "")) for e in qs]
 
 
-def timeline_for_account(*, account: Account, user, kinds=KINDS, limit: int = 100) -> list[TimelineItem]:
-    """Activities, opportunities and changes of the account and of its contacts (6 queries)."""
+def _timeline(
+    *, user, kinds, limit: int, records: dict[tuple[str, int], str], activities: Q, opportunities: Q, leads: Q
+) -> list[TimelineItem]:
+    """Merge the parts of a timeline; ``records`` are the (entity, id) whose every change is shown.
+
+    ``activities``, ``opportunities`` and ``leads`` select the linked rows; the changes of those
+    opportunities after their creation and the conversion of those leads are shown too.
+    """
     items: list[TimelineItem] = []
-    contacts = dict(Contact.objects.visible_to(user).filter(account=account).values_list("pk", "full_name"))
     if "activity" in kinds:
-        qs = Activity.objects.visible_to(user).filter(Q(account=account) | Q(contact_id__in=list(contacts)))
+        qs = Activity.objects.visible_to(user).filter(activities)
         qs = qs.select_related("owner", "contact", "opportunity").order_by("-occurred_at", "-id")[:limit]
         items += [TimelineItem("activity", a.occurred_at, a) for a in qs]
     if "opportunity" in kinds:
-        qs = Opportunity.objects.visible_to(user).filter(account=account).select_related("stage", "owner")
+        qs = Opportunity.objects.visible_to(user).filter(opportunities).select_related("stage", "owner")
         items += [TimelineItem("opportunity", o.created_at, o) for o in qs.order_by("-created_at")[:limit]]
     if "change" in kinds:
-        opportunities = dict(
-            Opportunity.objects.visible_to(user).filter(account=account).values_list("pk", "name")
+        opportunity_names = dict(
+            Opportunity.objects.visible_to(user).filter(opportunities).values_list("pk", "name")
         )
-        leads = {
-            pk: _lead_title(name, company)
-            for pk, name, company in Lead.objects.visible_to(user)
-            .filter(converted_account=account)
+        lead_names = {
+            pk: full_name or company
+            for pk, full_name, company in Lead.objects.visible_to(user)
+            .filter(leads)
             .values_list("pk", "full_name", "company")
         }
-        titles = {("crm.account", account.pk): str(account)}
-        titles |= {("crm.contact", pk): name for pk, name in contacts.items()}
-        titles |= {("crm.opportunity", pk): name for pk, name in opportunities.items()}
-        titles |= {("crm.lead", pk): name for pk, name in leads.items()}
-        q = (
-            Q(entity="crm.account", object_id=account.pk)
-            | Q(entity="crm.contact", object_id__in=list(contacts))
+        titles = dict(records)
+        titles |= {("crm.opportunity", pk): name for pk, name in opportunity_names.items()}
+        titles |= {("crm.lead", pk): name for pk, name in lead_names.items()}
+        q = Q()
+        for entity in sorted({entity for entity, _ in records}):
+            q |= Q(entity=entity, object_id__in=[pk for e, pk in records if e == entity])
+        q |= (
             # An opportunity's creation is already its own item; its later changes are news.
-            | (
-                Q(entity="crm.opportunity", object_id__in=list(opportunities))
-                & ~Q(kind=AuditEntry.Kind.CREATE)
-            )
-            | Q(entity="crm.lead", object_id__in=list(leads), kind=AuditEntry.Kind.CONVERT)
-        )
+            Q(entity="crm.opportunity", object_id__in=list(opportunity_names))
+            & ~Q(kind=AuditEntry.Kind.CREATE)
+        ) | Q(entity="crm.lead", object_id__in=list(lead_names), kind=AuditEntry.Kind.CONVERT)
         items += _changes(q, titles, limit)
     return _merge(items, limit)
+
+
+def timeline_for_account(*, account: Account, user, kinds=KINDS, limit: int = 100) -> list[TimelineItem]:
+    """Activities, opportunities and changes of the account and of its contacts (6 queries)."""
+    contacts = dict(Contact.objects.visible_to(user).filter(account=account).values_list("pk", "full_name"))
+    records = {("crm.account", account.pk): str(account)}
+    records |= {("crm.contact", pk): name for pk, name in contacts.items()}
+    return _timeline(
+        user=user,
+        kinds=kinds,
+        limit=limit,
+        records=records,
+        activities=Q(account=account) | Q(contact_id__in=list(contacts)),
+        opportunities=Q(account=account),
+        leads=Q(converted_account=account),
+    )
 
 
 def timeline_for_contact(*, contact: Contact, user, kinds=KINDS, limit: int = 100) -> list[TimelineItem]:
     """Activities, opportunities and changes of one contact (up to 5 queries)."""
-    items: list[TimelineItem] = []
-    if "activity" in kinds:
-        qs = Activity.objects.visible_to(user).filter(contact=contact)
-        qs = qs.select_related("owner", "opportunity").order_by("-occurred_at", "-id")[:limit]
-        items += [TimelineItem("activity", a.occurred_at, a) for a in qs]
-    if "opportunity" in kinds:
-        qs = Opportunity.objects.visible_to(user).filter(contact=contact).select_related("stage", "owner")
-        items += [TimelineItem("opportunity", o.created_at, o) for o in qs.order_by("-created_at")[:limit]]
-    if "change" in kinds:
-        opportunities = dict(
-            Opportunity.objects.visible_to(user).filter(contact=contact).values_list("pk", "name")
-        )
-        leads = {
-            pk: _lead_title(name, company)
-            for pk, name, company in Lead.objects.visible_to(user)
-            .filter(converted_contact=contact)
-            .values_list("pk", "full_name", "company")
-        }
-        titles = {("crm.contact", contact.pk): str(contact)}
-        titles |= {("crm.opportunity", pk): name for pk, name in opportunities.items()}
-        titles |= {("crm.lead", pk): name for pk, name in leads.items()}
-        q = (
-            Q(entity="crm.contact", object_id=contact.pk)
-            | (
-                Q(entity="crm.opportunity", object_id__in=list(opportunities))
-                & ~Q(kind=AuditEntry.Kind.CREATE)
-            )
-            | Q(entity="crm.lead", object_id__in=list(leads), kind=AuditEntry.Kind.CONVERT)
-        )
-        items += _changes(q, titles, limit)
-    return _merge(items, limit)
+    return _timeline(
+        user=user,
+        kinds=kinds,
+        limit=limit,
+        records={("crm.contact", contact.pk): str(contact)},
+        activities=Q(contact=contact),
+        opportunities=Q(contact=contact),
+        leads=Q(converted_contact=contact),
+    )
