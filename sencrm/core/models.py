@@ -406,3 +406,59 @@ class Ward(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# ---------------------------------------------------------------------------------------------------
+# Background jobs (imports, exports, bulk actions)
+# ---------------------------------------------------------------------------------------------------
+
+
+class Job(models.Model):
+    """A piece of background work a user started and follows: an import, an export, a bulk action.
+
+    The task updates ``done``/``total`` as it goes (the progress bar reads them), ``counts`` when it
+    ends (e.g. ``{"created": 10, "updated": 2, "errors": 1}``), and may leave files behind
+    (``result_file``: the export or the error report).
+    """
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", _("Import")
+        EXPORT = "export", _("Export")
+        BULK = "bulk", _("Bulk action")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        UNDONE = "undone", _("Undone")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    entity = models.CharField(_("record kind"), max_length=50)
+    params = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    source_file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
+    result_file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        # "My imports/exports", newest first.
+        indexes = [models.Index(fields=["user", "kind", "-created_at"], name="job_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return (
+            100 if self.status == self.Status.DONE else (100 * self.done // self.total if self.total else 0)
+        )

@@ -1,0 +1,7 @@
+# Reserved for the work of issue 3; operations are filled in by the part that needs them.
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0003_jobs")]
+    operations: list = []
