@@ -37,5 +37,10 @@ def not_found(request, rest: str):
 
 api.add_router("", "sencrm.core.api.router")
 api.add_router("", "sencrm.core.api.admin_router")
+api.add_router("", "sencrm.crm.api_exports.router")  # before /<kind>/{record_id}
+api.add_router("", "sencrm.crm.api_duplicates.router")  # before /<kind>/{record_id}
 api.add_router("", "sencrm.crm.api.router")
+api.add_router("", "sencrm.core.api_imports.router")
+api.add_router("", "sencrm.core.api_segments.router")
+api.add_router("", "sencrm.core.api_search.router")
 api.add_router("", fallback)  # last: it matches every path

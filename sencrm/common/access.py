@@ -26,3 +26,21 @@ def require_right(user, model, action: str) -> None:
     """Raise RightDenied unless the user's role grants ``action`` on ``model``."""
     if not (getattr(user, "is_authenticated", False) and user.is_active and user.has_right(model, action)):
         raise RightDenied(model, action)
+
+
+def merged_survivor(queryset, user, pk):
+    """The record ``pk`` was merged into, if it was and the user may see it; else None (issue 3).
+
+    A merged-away record is in the Trash with ``merged_into`` set; its old URLs and API ids lead to
+    the survivor. Kinds without ``merged_into`` and survivors out of scope give None (then 404).
+    """
+    model = queryset.model
+    if not any(f.name == "merged_into" for f in model._meta.concrete_fields):
+        return None
+    try:
+        target = model._base_manager.filter(pk=pk).values_list("merged_into_id", flat=True).first()
+    except (ValueError, TypeError):
+        return None
+    if target is None:
+        return None
+    return queryset.visible_to(user).filter(pk=target).first()

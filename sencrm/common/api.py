@@ -51,7 +51,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 from pydantic import AfterValidator, ConfigDict, create_model
 
-from sencrm.common.access import RightDenied, get_object_for_user, require_right
+from sencrm.common.access import RightDenied, get_object_for_user, merged_survivor, require_right
 from sencrm.common.lists import search
 from sencrm.common.models import Action
 from sencrm.common.text import fold
@@ -711,6 +711,26 @@ def resolve_refs(user, data: dict, refs: dict[str, RefSource]) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
+def merged_redirect(request: HttpRequest, survivor) -> HttpResponse:
+    """301 to the survivor of a merge: GET clients follow ``Location``; the body names it too."""
+    kind = survivor._meta.verbose_name
+    location = request.build_absolute_uri(request.path.rsplit("/", 1)[0] + f"/{survivor.pk}")
+    response = HttpResponse(
+        json.dumps(
+            {
+                "detail": _("This record was merged into %(kind)s %(id)d.")
+                % {"kind": kind, "id": survivor.pk},
+                "errors": {},
+                "merged_into": survivor.pk,
+            }
+        ),
+        status=301,
+        content_type="application/json",
+    )
+    response["Location"] = location
+    return response
+
+
 @dataclass(frozen=True)
 class RecordResource:
     """How one kind of business record is served at ``/<path>``: schemas, lists and services.
@@ -803,10 +823,18 @@ def add_record_routes(router: Router, res: RecordResource) -> None:  # noqa: C90
         operation_id=f"{name}_get",
         url_name=f"{name}_detail",
         summary=f"One of {plural}",
+        description="A record merged into another answers 301 with `Location` (the survivor's URL) "
+        "and `merged_into` (its id) in the body; only reads redirect, writes to it answer 404.",
         tags=tags,
     )
     def get_record(request, record_id: int, response: HttpResponse):
-        instance = res.get_for(request.user, record_id)
+        try:
+            instance = res.get_for(request.user, record_id)
+        except Http404:
+            survivor = merged_survivor(res.model.objects.all(), request.user, record_id)
+            if survivor is None:
+                raise
+            return merged_redirect(request, survivor)
         response["ETag"] = etag(instance)
         return instance
 

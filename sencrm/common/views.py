@@ -42,7 +42,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import select_template
 from django.urls import NoReverseMatch, path, reverse
@@ -52,7 +52,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from sencrm.common import display, lists
-from sencrm.common.access import RightDenied, get_object_for_user, require_right
+from sencrm.common.access import RightDenied, get_object_for_user, merged_survivor, require_right
 from sencrm.common.forms import conflict_rows
 from sencrm.common.lists import Column, Filter
 from sencrm.common.models import Action
@@ -200,17 +200,27 @@ class ObjectListView(RecordView):
         for f in state.filters:
             if state.values.get(f.name):
                 qs = f.apply(qs, state.values[f.name], request)
-        return qs
+        return self.apply_advanced_filter(request, qs, state)
+
+    def apply_advanced_filter(self, request, qs, state: lists.ListState):
+        """The ``?filter=`` tree (issue 3, ``common.filtering``) on top of the simple filters."""
+        from sencrm.core.views.segments import apply_list_tree
+
+        return apply_list_tree(self, request, qs, state)
 
     def get(self, request):
         from sencrm.core.services.custom_fields import custom_fields_for
+        from sencrm.core.views.segments import saved_view_from_request
 
         if request.GET.get("picker"):
             return self.picker(request)
         custom_fields = custom_fields_for(self.entity())
         columns = self.bound_columns(custom_fields)
         filters = self.bound_filters(custom_fields)
-        state = lists.parse_state(request, columns, filters, self.chosen_columns(request))
+        saved_view = saved_view_from_request(self, request)  # ?view=<id>: its filters, columns, sort
+        chosen = (saved_view.columns if saved_view else None) or self.chosen_columns(request)
+        state = lists.parse_state(request, columns, filters, chosen)
+        state.saved_view = saved_view
         qs = self.filtered(request, state).order_by(*state.order_by(self.default_sort))
         related = {r for c in state.shown for r in c.select_related}
         prefetch = {r for c in state.shown for r in c.prefetch_related}
@@ -233,7 +243,7 @@ class ObjectListView(RecordView):
             "page": page,
             "rows": rows,
             "sort_links": state.sort_links(),
-            "filtering": bool(state.query or state.active_filters),
+            "filtering": bool(state.query or state.active_filters or request.GET.get("filter")),
         }
         partial = is_partial(request, "list-results")
         if partial:
@@ -345,7 +355,14 @@ class ObjectDetailView(RecordView):
         from sencrm.core.services.custom_fields import custom_fields_for
         from sencrm.core.services.notifications import recent_view_record
 
-        obj = self.get_object(request, pk)
+        try:
+            obj = self.get_object(request, pk)
+        except Http404:
+            # A record merged into another (issue 3) sends its old links to the survivor.
+            survivor = merged_survivor(self.get_base_queryset(), request.user, pk)
+            if survivor is None:
+                raise
+            return redirect(survivor.get_absolute_url())
         custom_fields = custom_fields_for(self.model.entity())
         users = display.users_by_id(
             (obj.custom or {}).get(cf.key) for cf in custom_fields if cf.type == "user"

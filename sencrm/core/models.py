@@ -462,3 +462,152 @@ class Job(models.Model):
         return (
             100 if self.status == self.Status.DONE else (100 * self.done // self.total if self.total else 0)
         )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Saved views and segments (issue 3)
+# ---------------------------------------------------------------------------------------------------
+
+
+def _valid_filter_tree(value) -> None:
+    """A stored filter tree must parse (``common.filtering.FilterTree``); rules are checked on use."""
+    from django.core.exceptions import ValidationError
+
+    from sencrm.common.filtering import FilterError, parse_tree
+
+    try:
+        parse_tree(value)
+    except FilterError as exc:
+        raise ValidationError(exc.messages) from None
+
+
+class SavedView(BaseModel):
+    """A named way of looking at a list: its filters, search, columns and sort.
+
+    ``filters`` is a filter tree (``common.filtering``); ``params`` the list's simple filters and
+    search as ``{"owner": ["4"], "q": ["nguyen"]}``. Personal views are their owner's; shared
+    ones everyone sees, and only the owner or an administrator changes them. A view never widens
+    what a user sees: the list still goes through ``visible_to``.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        verbose_name=_("owner"),
+    )
+    entity = models.CharField(_("record kind"), max_length=50, choices=list(MODULES.items()))
+    name = models.CharField(_("name"), max_length=100)
+    filters = models.JSONField(_("filters"), default=dict, blank=True, validators=[_valid_filter_tree])
+    params = models.JSONField(default=dict, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    sort = models.CharField(_("sort"), max_length=60, blank=True)
+    shared = models.BooleanField(
+        _("shared"), default=False, help_text=_("Everyone sees a shared view; only you can change it.")
+    )
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        # The "Views" menu of a list: the user's own and the shared views of that kind.
+        indexes = [models.Index(fields=["entity", "owner"], name="savedview_entity_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Segment(BaseModel):
+    """A named group of contacts, accounts or leads, e.g. for a marketing campaign.
+
+    A *dynamic* segment is a saved filter tree: its members are whatever matches today. A *static*
+    segment is a fixed list of records (``SegmentMember``). Either way a user only ever sees the
+    members ``visible_to`` lets them see, so counts differ from user to user.
+    """
+
+    class Kind(models.TextChoices):
+        DYNAMIC = "dynamic", _("Dynamic (a saved filter)")
+        STATIC = "static", _("Static (a fixed list)")
+
+    ENTITIES = ("crm.contact", "crm.account", "crm.lead")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="segments", verbose_name=_("owner")
+    )
+    entity = models.CharField(_("record kind"), max_length=50, choices=[(e, MODULES[e]) for e in ENTITIES])
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.DYNAMIC)
+    filters = models.JSONField(_("filters"), default=dict, blank=True, validators=[_valid_filter_tree])
+    shared = models.BooleanField(
+        _("shared"), default=True, help_text=_("Everyone can see and use a shared segment.")
+    )
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name", "id"]
+        # The segment list, by record kind.
+        indexes = [models.Index(fields=["entity", "name"], name="segment_entity_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("segment_detail", args=[self.pk])
+
+
+class SegmentMember(models.Model):
+    """One record in a static segment (the record lives in the segment's ``entity`` table)."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="members")
+    object_id = models.BigIntegerField()
+    added_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("segment member")
+        verbose_name_plural = _("segment members")
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "object_id"], name="segmentmember_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id}:{self.object_id}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Imports
+# ---------------------------------------------------------------------------------------------------
+
+
+class ImportRow(models.Model):
+    """One record an import created or changed, kept so the import can be undone.
+
+    ``before`` holds the changed fields' values before an update (JSON-safe), so undo can put
+    them back; a created record is simply removed.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="import_rows")
+    row = models.PositiveIntegerField(_("row"))
+    entity = models.CharField(max_length=50)
+    object_id = models.BigIntegerField()
+    action = models.CharField(max_length=10, choices=Action.choices)
+    before = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("imported row")
+        verbose_name_plural = _("imported rows")
+        # Undo walks one job's rows by kind.
+        indexes = [models.Index(fields=["job", "entity", "action"], name="importrow_job_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity}#{self.object_id} ({self.action})"

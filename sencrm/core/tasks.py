@@ -1,7 +1,7 @@
 """Periodic work of the core: emptying the Trash of records older than SENCRM_TRASH_DAYS."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from sencrm.core.services.trash import trash_purge
 
@@ -10,3 +10,15 @@ from sencrm.core.services.trash import trash_purge
 @db_periodic_task(crontab(hour="2", minute="30"))
 def purge_trash() -> dict[str, int]:
     return trash_purge()
+
+
+# Exports and bulk actions run as jobs; importing registers their tasks with the consumer.
+from sencrm.core import tasks_jobs  # noqa: E402, F401
+
+
+# Imports (issue 3): the view or API creates the job and enqueues this after commit.
+@db_task()
+def import_run_task(job_id: int) -> None:
+    from sencrm.core.imports.service import import_run
+
+    import_run(job_id)

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import set_language
 
-from sencrm.core.views import auth, notifications, profile, settings, trash
+from sencrm.core.views import auth, imports, notifications, profile, search, settings, trash
 
 urlpatterns = [
     # Sign-in and passwords
@@ -31,8 +31,18 @@ urlpatterns = [
     path("notifications/read/", notifications.notification_read_all, name="notification_read_all"),
     path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
     path("notifications/<int:pk>/open/", notifications.notification_open, name="notification_open"),
+    path("search/", search.search_page, name="search"),
+    path("search/suggest/", search.search_suggest, name="search_suggest"),
     path("trash/", trash.trash, name="trash"),
     path("trash/<str:entity>/<int:pk>/restore/", trash.trash_restore_view, name="trash_restore"),
+    # Imports and background jobs (issue 3)
+    path("imports/new/", imports.import_new, name="import_new"),
+    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/mapping/", imports.import_mapping, name="import_mapping"),
+    path("imports/<int:pk>/preview/", imports.import_preview, name="import_preview"),
+    path("imports/<int:pk>/undo/", imports.import_undo_view, name="import_undo"),
+    path("jobs/<int:pk>/progress/", imports.job_progress, name="job_progress"),
+    path("jobs/<int:pk>/result/", imports.job_result, name="job_result"),
     # Settings (administrators); pipelines live in sencrm.crm.urls_settings
     path("settings/", settings.settings_index, name="settings_index"),
     path("settings/users/", settings.user_list, name="settings_users"),
@@ -56,4 +66,25 @@ urlpatterns = [
     path("settings/fields/", settings.custom_field_list, name="settings_custom_fields"),
     path("settings/fields/new/", settings.custom_field_form, name="settings_custom_field_create"),
     path("settings/fields/<int:pk>/", settings.custom_field_form, name="settings_custom_field_edit"),
+]
+
+# Saved views, advanced filters and segments (issue 3)
+from sencrm.core.views import segments as segment_views  # noqa: E402
+
+urlpatterns += [
+    path("lists/<str:entity>/filter-fields/", segment_views.filter_fields, name="filter_fields"),
+    path("lists/<str:entity>/filter-check/", segment_views.filter_check, name="filter_check"),
+    path("lists/<str:entity>/views/", segment_views.saved_view_menu, name="saved_view_menu"),
+    path("lists/<str:entity>/views/save/", segment_views.saved_view_save, name="saved_view_save"),
+    path("saved-views/<int:pk>/delete/", segment_views.saved_view_delete, name="saved_view_delete"),
+    path("segments/", segment_views.segment_list, name="segment_list"),
+    path("segments/new/", segment_views.segment_edit, name="segment_create"),
+    path("segments/<int:pk>/", segment_views.segment_detail, name="segment_detail"),
+    path("segments/<int:pk>/edit/", segment_views.segment_edit, name="segment_edit"),
+    path("segments/<int:pk>/delete/", segment_views.segment_delete_view, name="segment_delete"),
+    path(
+        "segments/<int:pk>/members/<str:action>/",
+        segment_views.segment_members_change,
+        name="segment_members_change",
+    ),
 ]

@@ -4,7 +4,8 @@ record actions (lead conversion, moving a deal, completing an activity)."""
 from django.urls import path
 
 from sencrm.common.views import record_urls, ward_options
-from sencrm.crm.views import accounts, activities, contacts, leads, opportunities
+from sencrm.common.views_actions import action_urls, job_urls
+from sencrm.crm.views import accounts, activities, contacts, duplicates, leads, opportunities
 
 urlpatterns = [
     *record_urls(
@@ -51,4 +52,16 @@ urlpatterns = [
     ),
     path("activities/<int:pk>/complete/", activities.activity_complete_view, name="activity_complete"),
     path("wards/", ward_options, name="ward_options"),
+    # Export and bulk actions of every list, and the pages of the jobs they start (issue 3).
+    *action_urls("accounts", "account", accounts.AccountListView),
+    *action_urls("contacts", "contact", contacts.ContactListView),
+    *action_urls("leads", "lead", leads.LeadListView),
+    *action_urls("opportunities", "opportunity", opportunities.OpportunityListView),
+    *action_urls("activities", "activity", activities.ActivityListView),
+    *job_urls(),
+    # Duplicates and merge (issue 3).
+    path("duplicates/", duplicates.duplicates_page, name="duplicates"),
+    path("duplicates/<str:kind>/<int:pk>/", duplicates.duplicate_box, name="duplicate_box"),
+    path("duplicates/<str:kind>/check/", duplicates.duplicate_check, name="duplicate_check"),
+    path("merge/<str:kind>/", duplicates.merge_view, name="merge"),
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sencrm.core.models import AuditEntry, Tag
+from sencrm.core.search import search_index_remove, search_index_update, search_reindex
 from sencrm.core.services.audit import audit_record, diff, snapshot
 from sencrm.core.services.custom_fields import clean_custom
 
@@ -83,6 +84,7 @@ def record_create(model, *, by, data: dict, custom: dict | None = None, tags: It
         instance.save()
         if tags:
             instance.tags.set(tags_from_names(tags))
+        search_index_update(instance)  # in the transaction: the index commits or rolls back with the row
         audit_record(instance=instance, kind=AuditEntry.Kind.CREATE, by=by)
     return instance
 
@@ -141,6 +143,7 @@ def record_update(
         current.version = F("version") + 1
         current.save()
         current.refresh_from_db(fields=["version"])
+        search_index_update(current)
         audit_record(
             instance=current, kind=AuditEntry.Kind.UPDATE, by=by, changes=changes, message=audit_message
         )
@@ -157,6 +160,7 @@ def record_delete(instance, *, by, expected_version: int | None = None) -> None:
         model._base_manager.filter(pk=current.pk).update(
             deleted_at=timezone.now(), updated_by=by, version=F("version") + 1
         )
+        search_index_remove(model.entity(), [current.pk])
         audit_record(instance=current, kind=AuditEntry.Kind.DELETE, by=by)
 
 
@@ -167,4 +171,5 @@ def record_restore(instance, *, by) -> None:
         model._base_manager.filter(pk=instance.pk).update(
             deleted_at=None, updated_by=by, version=F("version") + 1
         )
+        search_reindex(model.entity(), ids=[instance.pk])  # rereads the row: ``instance`` is stale
         audit_record(instance=instance, kind=AuditEntry.Kind.RESTORE, by=by)

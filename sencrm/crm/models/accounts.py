@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from sencrm.common.models import OwnedModel
 from sencrm.common.text import sort_key
 from sencrm.common.validators import normalize_tax_code, validate_tax_code
+from sencrm.crm.models.matching import company_match_key
 from sencrm.crm.models.mixins import AddressMixin, clean_email_fields, clean_phone_fields, clean_text_fields
 
 
@@ -39,6 +40,22 @@ class Account(AddressMixin, OwnedModel):
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     annual_revenue = models.BigIntegerField(_("annual revenue (VND)"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True, max_length=10000)
+    # Issue 3: set when this record was merged into another (it is then in the Trash); its old URLs
+    # and API ids redirect to the survivor.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("merged into"),
+    )
+    # Blocking key of the duplicate finder (crm.models.matching): fuzzy matching
+    # compares only records sharing it, so it never looks at all pairs.
+    match_key = models.CharField(max_length=100, editable=False, default="", blank=True)
+
+    audit_exclude = OwnedModel.audit_exclude | {"match_key", "merged_into"}
 
     class Meta:
         verbose_name = _("account")
@@ -55,6 +72,10 @@ class Account(AddressMixin, OwnedModel):
             models.Index(fields=["tax_code"], name="account_tax_idx"),
             models.Index(fields=["phone"], name="account_phone_idx"),
             models.Index(fields=["email"], name="account_email_idx"),
+            # Duplicate finder: exact keys not indexed above, and the fuzzy blocking key.
+            models.Index(fields=["phone2"], name="account_phone2_idx"),
+            models.Index(fields=["email2"], name="account_email2_idx"),
+            models.Index(fields=["match_key", "deleted_at"], name="account_match_idx"),
         ]
 
     def __str__(self) -> str:
@@ -80,5 +101,6 @@ class Account(AddressMixin, OwnedModel):
             errors["parent"] = [_("An account cannot be its own parent.")]
         self.clean_address(errors)
         self.sort_name = sort_key(self.name)
+        self.match_key = company_match_key(self.name)
         if errors:
             raise ValidationError(errors)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sencrm.common.models import OwnedModel
 from sencrm.common.text import join_name, name_sort_key, nfc, split_name
+from sencrm.crm.models.matching import person_match_key
 from sencrm.crm.models.mixins import AddressMixin, clean_email_fields, clean_phone_fields, clean_text_fields
 
 
@@ -71,6 +72,22 @@ class Contact(AddressMixin, OwnedModel):
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
     last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True, editable=False)
     description = models.TextField(_("description"), blank=True, max_length=10000)
+    # Issue 3: set when this record was merged into another (it is then in the Trash); its old URLs
+    # and API ids redirect to the survivor.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("merged into"),
+    )
+    # Blocking key of the duplicate finder (crm.models.matching): fuzzy matching
+    # compares only records sharing it, so it never looks at all pairs.
+    match_key = models.CharField(max_length=100, editable=False, default="", blank=True)
+
+    audit_exclude = OwnedModel.audit_exclude | {"match_key", "merged_into"}
 
     class Meta:
         verbose_name = _("contact")
@@ -86,6 +103,10 @@ class Contact(AddressMixin, OwnedModel):
             models.Index(fields=["-created_at"], name="contact_created_idx"),
             models.Index(fields=["mobile"], name="contact_mobile_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
+            # Duplicate finder: exact keys not indexed above, and the fuzzy blocking key.
+            models.Index(fields=["phone"], name="contact_phone_idx"),
+            models.Index(fields=["email2"], name="contact_email2_idx"),
+            models.Index(fields=["match_key", "deleted_at"], name="contact_match_idx"),
         ]
 
     def __str__(self) -> str:
@@ -109,6 +130,7 @@ class Contact(AddressMixin, OwnedModel):
         self._clean_consent(errors)
         self.clean_address(errors)
         self.sort_name = name_sort_key(self.family_name, self.middle_name, self.given_name)
+        self.match_key = person_match_key(self.family_name, self.given_name)
         if errors:
             raise ValidationError(errors)
 

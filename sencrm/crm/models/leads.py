@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from sencrm.common.models import OwnedModel, VisibleQuerySet
 from sencrm.common.text import join_name, name_sort_key, nfc, split_name
 from sencrm.common.validators import normalize_tax_code, validate_tax_code
+from sencrm.crm.models.matching import company_match_key, person_match_key
 from sencrm.crm.models.mixins import AddressMixin, clean_email_fields, clean_phone_fields, clean_text_fields
 
 
@@ -90,6 +91,22 @@ class Lead(AddressMixin, OwnedModel):
         editable=False,
         verbose_name=_("converted to opportunity"),
     )
+    # Issue 3: set when this record was merged into another (it is then in the Trash); its old URLs
+    # and API ids redirect to the survivor.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("merged into"),
+    )
+    # Blocking key of the duplicate finder (crm.models.matching): fuzzy matching
+    # compares only records sharing it, so it never looks at all pairs.
+    match_key = models.CharField(max_length=100, editable=False, default="", blank=True)
+
+    audit_exclude = OwnedModel.audit_exclude | {"match_key", "merged_into"}
 
     objects = LeadQuerySet.as_manager()
 
@@ -107,6 +124,10 @@ class Lead(AddressMixin, OwnedModel):
             models.Index(fields=["source", "-created_at"], name="lead_source_idx"),
             models.Index(fields=["mobile"], name="lead_mobile_idx"),
             models.Index(fields=["email"], name="lead_email_idx"),
+            # Duplicate finder: exact keys not indexed above, and the fuzzy blocking key.
+            models.Index(fields=["phone"], name="lead_phone_idx"),
+            models.Index(fields=["tax_code"], name="lead_tax_idx"),
+            models.Index(fields=["match_key", "deleted_at"], name="lead_match_idx"),
         ]
 
     def __str__(self) -> str:
@@ -137,6 +158,11 @@ class Lead(AddressMixin, OwnedModel):
             errors["estimated_value"] = [_("Enter an amount of zero or more.")]
         self.clean_address(errors)
         self.sort_name = name_sort_key(self.family_name, self.middle_name, self.given_name or self.company)
+        self.match_key = (
+            person_match_key(self.family_name, self.given_name)
+            if self.given_name
+            else company_match_key(self.company)
+        )
         if errors:
             raise ValidationError(errors)
 

@@ -113,6 +113,19 @@ class Opportunity(OwnedModel):
     lost_reason = models.CharField(_("lost reason"), max_length=255, blank=True)
     description = models.TextField(_("description"), blank=True, max_length=10000)
     stage_position = models.PositiveIntegerField(default=0, editable=False)
+    # Issue 3: set when this record was merged into another (it is then in the Trash); its old URLs
+    # and API ids redirect to the survivor.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("merged into"),
+    )
+
+    audit_exclude = OwnedModel.audit_exclude | {"merged_into"}
 
     objects = OpportunityQuerySet.as_manager()
 

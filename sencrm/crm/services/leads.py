@@ -16,6 +16,7 @@ from sencrm.core.models import AuditEntry
 from sencrm.core.services.audit import audit_record
 from sencrm.core.services.records import record_create
 from sencrm.crm.models import Account, Contact, Lead, Opportunity, Pipeline
+from sencrm.crm.services.duplicates import find_duplicates
 
 _FREE_MAIL = {"gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com", "yahoo.com.vn"}
 
@@ -32,8 +33,9 @@ class Warning:
 def lead_verify(*, lead: Lead, user) -> list[Warning]:
     """Check a lead's data: unassigned phone numbers, implausible emails, likely duplicates.
 
-    Duplicates are searched among records ``user`` may see, on exact E.164 phone, email and
-    tax code, and on the folded company name.
+    Duplicates are searched among records ``user`` may see: other leads through
+    ``crm.services.duplicates.find_duplicates`` (exact E.164 phone, email, tax code, and similar
+    folded names); contacts on exact phone and email; accounts on tax code and the company name.
     """
     warnings: list[Warning] = []
     for name in ("mobile", "phone"):
@@ -57,18 +59,16 @@ def lead_verify(*, lead: Lead, user) -> list[Warning]:
                 q |= Q(**{field: value})
         return q
 
-    lead_q = (
-        exact(("email", lead.email), ("tax_code", lead.tax_code)) | Q(mobile__in=phones) | Q(phone__in=phones)
-    )
-    if phones or lead.email or lead.tax_code:
-        for other in Lead.objects.visible_to(user).filter(lead_q).exclude(pk=lead.pk)[:3]:
-            warnings.append(
-                Warning(
-                    "duplicate",
-                    _("Possible duplicate of lead %(name)s.") % {"name": other},
-                    other.get_absolute_url(),
-                )
+    # Other leads: exact keys and similar names, through the duplicate finder (issue 3).
+    for match in find_duplicates(Lead, lead, user, limit=3):
+        warnings.append(
+            Warning(
+                "duplicate",
+                _("Possible duplicate of lead %(name)s.") % {"name": match.record},
+                match.record.get_absolute_url(),
             )
+        )
+    if phones or lead.email or lead.tax_code:
         contact_q = exact(("email", lead.email)) | Q(mobile__in=phones) | Q(phone__in=phones)
         for other in Contact.objects.visible_to(user).filter(contact_q)[:3]:
             warnings.append(

@@ -24,6 +24,7 @@ from sencrm.common.views import (
 from sencrm.crm.forms import AccountForm
 from sencrm.crm.models import Account, Contact, Opportunity
 from sencrm.crm.views._common import url_or_empty
+from sencrm.crm.views.duplicates import DuplicateWarningMixin
 
 
 def _address(obj):
@@ -111,7 +112,7 @@ class AccountDetailView(ObjectDetailView):
         }
 
 
-class AccountEditView(ObjectEditView):
+class AccountEditView(DuplicateWarningMixin, ObjectEditView):
     model = Account
     form_class = AccountForm
 

@@ -26,6 +26,7 @@ from sencrm.crm.forms import ContactForm
 from sencrm.crm.models import Contact, Opportunity
 from sencrm.crm.models.contacts import Channel
 from sencrm.crm.views._common import url_or_empty
+from sencrm.crm.views.duplicates import DuplicateWarningMixin
 
 
 def contact_name(obj):
@@ -135,7 +136,7 @@ class ContactDetailView(ObjectDetailView):
         }
 
 
-class ContactEditView(ObjectEditView):
+class ContactEditView(DuplicateWarningMixin, ObjectEditView):
     model = Contact
     form_class = ContactForm
 

@@ -33,6 +33,7 @@ from sencrm.crm.forms import LeadConvertForm, LeadForm
 from sencrm.crm.models import Account, Contact, Lead
 from sencrm.crm.services.leads import lead_convert, lead_verify
 from sencrm.crm.views._common import badge
+from sencrm.crm.views.duplicates import DuplicateWarningMixin
 
 STATUS_COLORS = {
     "new": "blue",
@@ -162,7 +163,7 @@ def _lead_activities(request, obj):
     )
 
 
-class LeadEditView(ObjectEditView):
+class LeadEditView(DuplicateWarningMixin, ObjectEditView):
     model = Lead
     form_class = LeadForm
 

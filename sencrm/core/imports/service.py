@@ -1,0 +1,751 @@
+"""Import rows into records as a background job, list what failed, and undo an import.
+
+Each row is normalised and validated with the model's own ``clean()`` (the semantics of
+``record_create``: NFC text, E.164 phones, lower-case emails, Vietnamese name parts from a full
+name), then matched against existing records on the adapter's exact keys (email, E.164 phone,
+tax code) and, as the user chose, skipped, used to update the match, or created anyway. New
+records are written in batches (``bulk_create`` + one audit entry each), so a large file goes in
+fast. Every input row is either stored or listed in the error file (row, column, value, message).
+
+Undo removes what the import created (to the Trash when someone changed it since) and puts back
+the fields it updated. A fatal error during the run undoes the partial work: the database is as
+before.
+"""
+
+import csv
+import datetime
+import io
+import logging
+import re
+import tempfile
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import ProtectedError, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sencrm.common.access import require_right
+from sencrm.common.models import Action, DataScope
+from sencrm.common.phones import normalize_phone
+from sencrm.common.text import fold, nfc
+from sencrm.core.imports import ImportAdapter, get_adapter
+from sencrm.core.imports.mapping import suggest_mapping
+from sencrm.core.imports.readers import ImportFileError, Table, open_table
+from sencrm.core.models import AuditEntry, ImportRow, Job, User
+from sencrm.core.services.jobs import job_create, job_fail, job_finish, job_progress, job_start
+
+log = logging.getLogger(__name__)
+
+MATCH_SKIP, MATCH_UPDATE, MATCH_CREATE = "skip", "update", "create"
+MATCH_CHOICES = (MATCH_SKIP, MATCH_UPDATE, MATCH_CREATE)
+BATCH = 500
+ERROR_VALUE_CHARS = 200
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "SENCRM_IMPORT_MAX_BYTES", 256 * 1024 * 1024))
+
+
+def max_cell_chars() -> int:
+    return int(getattr(settings, "SENCRM_IMPORT_MAX_CELL", 100_000))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Starting an import
+# ---------------------------------------------------------------------------------------------------
+
+
+def _adapter_for(entity: str) -> ImportAdapter:
+    adapter = get_adapter(entity)
+    if adapter is None:
+        raise ImportFileError(_("Records of this kind cannot be imported."))
+    return adapter
+
+
+def import_check_rights(*, user, entity: str, match: str = MATCH_SKIP) -> ImportAdapter:
+    """The adapter of ``entity``; raise RightDenied unless the user may create (and, to update on a
+    match, change) such records."""
+    adapter = _adapter_for(entity)
+    require_right(user, adapter.model, Action.CREATE)
+    if match == MATCH_UPDATE:
+        require_right(user, adapter.model, Action.CHANGE)
+    return adapter
+
+
+def import_create(*, user, entity: str, upload, legacy: str = "auto") -> tuple[Job, Table]:
+    """Store an upload as a pending import job after checking it can be read; suggest a mapping.
+
+    Raises ImportFileError (too large, unreadable…) before anything is stored.
+    """
+    adapter = import_check_rights(user=user, entity=entity)
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes():
+        raise ImportFileError(
+            _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
+            % {"size": round(size / 1_048_576, 1), "limit": round(max_bytes() / 1_048_576, 1)}
+        )
+    table = open_table(upload, getattr(upload, "name", ""), legacy_choice=legacy)
+    upload.seek(0)
+    mapping = suggest_mapping(table.headers, adapter)
+    params = {
+        "filename": getattr(upload, "name", "upload")[:200],
+        "format": table.format,
+        "encoding": table.encoding,
+        "delimiter": table.delimiter,
+        "legacy": table.legacy or "none",
+        "headers": table.headers,
+        "mapping": {str(i): k for i, k in mapping.items()},
+        "match": MATCH_SKIP,
+    }
+    job = job_create(
+        user=user,
+        kind=Job.Kind.IMPORT,
+        entity=entity,
+        params=params,
+        source=upload,
+        total=table.estimated_rows,
+    )
+    return job, table
+
+
+def import_table(job: Job) -> Table:
+    with job.source_file.open("rb") as f:
+        data = f.read()
+    return open_table(
+        io.BytesIO(data), job.params.get("filename", ""), legacy_choice=job.params.get("legacy", "auto")
+    )
+
+
+def _open_job_table(job: Job):
+    f = job.source_file.open("rb")
+    return f, open_table(f, job.params.get("filename", ""), legacy_choice=job.params.get("legacy", "auto"))
+
+
+def import_configure(job: Job, *, mapping: dict, match: str, legacy: str | None = None) -> Job:
+    """Save the user's column mapping (``{column index: field key}``) and match behaviour."""
+    adapter = import_check_rights(user=job.user, entity=job.entity, match=match)
+    keys = {f.key for f in adapter.fields}
+    headers = job.params.get("headers", [])
+    clean = {str(int(i)): k for i, k in mapping.items() if k in keys and 0 <= int(i) < len(headers)}
+    if match not in MATCH_CHOICES:
+        raise ValidationError({"match": [_("Choose skip, update or create.")]})
+    job.params = {**job.params, "mapping": clean, "match": match}
+    if legacy in ("none", "tcvn3", "vni"):
+        job.params["legacy"] = legacy
+    job.save(update_fields=["params"])
+    return job
+
+
+def mapping_from_headers(headers: list[str], by_name: dict[str, str]) -> dict[str, str]:
+    """An API mapping ``{header: field}`` as ``{column index: field}`` (header names case-insensitive)."""
+    wanted = {k.strip().casefold(): v for k, v in by_name.items()}
+    return {
+        str(i): wanted[h.strip().casefold()] for i, h in enumerate(headers) if h.strip().casefold() in wanted
+    }
+
+
+def import_enqueue(job: Job) -> None:
+    """Run the import in the task queue once the current transaction commits."""
+    from sencrm.core.services.jobs import job_enqueue
+    from sencrm.core.tasks import import_run_task
+
+    job_enqueue(job, import_run_task)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Converting and validating one row
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowContext:
+    """What the row being imported needs: the user, caches, and the messages it produced."""
+
+    job: Job
+    user: User
+    adapter: ImportAdapter
+    row: int = 0
+    errors: list = field(default_factory=list)  # (column, value, message)
+    warnings: list = field(default_factory=list)
+    cache: dict = field(default_factory=dict)
+    side_created: list = field(default_factory=list)  # (row, entity, pk) of records made on the way
+    columns: dict = field(default_factory=dict)  # field key -> header
+
+    def error(self, key: str, value: str, message: str) -> None:
+        self.errors.append((self.columns.get(key, key), value, str(message)))
+
+    def warn(self, key: str, value: str, message: str) -> None:
+        self.warnings.append((self.columns.get(key, key), value, str(message)))
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d", "%d/%m/%y", "%Y/%m/%d")
+_GROUPED = re.compile(r"^-?\d{1,3}([.,\s]\d{3})+$")
+
+
+def parse_date(value: str) -> datetime.date:
+    text = value.strip()[:10] if re.match(r"^\d{4}-\d{2}-\d{2}T", value.strip()) else value.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a date, no time
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+def parse_int(value: str) -> int:
+    text = value.strip().replace("\u00a0", "").replace("₫", "").replace("VND", "").replace("đ", "").strip()
+    if _GROUPED.match(text):
+        return int(re.sub(r"[.,\s]", "", text))
+    return round(float(text.replace(",", ".")))
+
+
+def _assignable(ctx: RowContext, value: str) -> User | None:
+    """The user an owner cell names (username or email) if the importer may give them records."""
+    key = value.strip().casefold()
+    cache = ctx.cache.setdefault("owners", {})
+    if key in cache:
+        return cache[key]
+    user = (
+        User.objects.filter(is_active=True)
+        .filter(Q(username__iexact=key) | Q(email__iexact=key))
+        .select_related("team", "branch")
+        .first()
+    )
+    me = ctx.user
+    ok = user is not None and (
+        user.pk == me.pk
+        or me.data_scope == DataScope.ALL
+        or (me.data_scope == DataScope.BRANCH and user.branch_id in me.branch_ids_below())
+        or (me.data_scope == DataScope.TEAM and me.team_id and user.team_id == me.team_id)
+    )
+    cache[key] = user if ok else None
+    return cache[key]
+
+
+def _convert(ctx: RowContext, key: str, raw: str, data: dict, extra: dict) -> None:
+    f = ctx.adapter.field(key)
+    if f is None:
+        return
+    value = nfc(raw)
+    if not value:
+        return
+    limit = ctx.cache.get("max_cell") or ctx.cache.setdefault("max_cell", max_cell_chars())
+    if len(value) > limit:
+        ctx.error(
+            key,
+            value,
+            _("This cell holds %(n)s characters; at most %(max)s can be imported.")
+            % {"n": len(value), "max": limit},
+        )
+        return
+    kind = f.kind
+    if kind == "phone":
+        try:
+            data[key] = normalize_phone(value)
+        except ValidationError:
+            ctx.warn(key, value, _("Not a phone number; kept in the description (row imported)."))
+            extra.setdefault("notes", []).append(f"{f.label}: {value}")
+    elif kind == "email":
+        try:
+            validate_email(value.lower())
+            data[key] = value.lower()
+        except ValidationError:  # like phones: keep the person, flag the address (VIETNAM.md §2)
+            ctx.warn(key, value, _("Not an email address; kept in the description (row imported)."))
+            extra.setdefault("notes", []).append(f"{f.label}: {value}")
+    elif kind == "date":
+        try:
+            data[key] = parse_date(value)
+        except ValueError:
+            ctx.error(key, value, _("Enter a valid date, e.g. 30/04/1985 or 1985-04-30."))
+    elif kind == "int":
+        try:
+            data[key] = parse_int(value)
+        except (ValueError, OverflowError):
+            ctx.error(key, value, _("Enter a whole number."))
+    elif kind == "choice":
+        choice = f.choices.get(fold(value).strip())
+        if choice is None:
+            ctx.warn(key, value, _("Unknown value; the default was used (row imported)."))
+        else:
+            data[key] = choice
+    elif kind == "owner":
+        owner = _assignable(ctx, value)
+        if owner is None:
+            ctx.warn(
+                key,
+                value,
+                _(
+                    "No user you may assign records to has this name or email; "
+                    "you own the record (row imported)."
+                ),
+            )
+        else:
+            extra["owner"] = owner
+    elif kind == "url":
+        data[key] = value if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.I) else f"https://{value}"
+    elif kind == "text":
+        data[key] = value
+    else:  # resolved by the adapter's prepare()
+        extra[key] = value
+
+
+def _placed(ctx: RowContext, instance, owner: User) -> None:
+    instance.owner_id = owner.pk
+    instance.team_id = owner.team_id
+    instance.branch_id = owner.branch_id or ctx.user.branch_id
+    instance.created_by_id = instance.updated_by_id = ctx.user.pk
+
+
+def _fk_names(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if f.is_relation]
+
+
+_NAME_PARTS = {"given_name", "family_name", "middle_name"}
+
+
+def build_row(ctx: RowContext, cells: list[str], mapping: dict[int, str]):
+    """Validate one row: ``(instance, data)`` or ``(None, None)`` with ``ctx.errors`` filled."""
+    adapter = ctx.adapter
+    values: dict[str, str] = {}
+    for index, key in mapping.items():
+        if index < len(cells) and cells[index] and key not in values:
+            values[key] = cells[index]
+    data: dict = {}
+    extra: dict = {}
+    for key, raw in values.items():
+        _convert(ctx, key, raw, data, extra)
+    if adapter.prepare is not None:
+        adapter.prepare(ctx, data, extra)
+    if extra.get("notes"):
+        data["description"] = "\n".join(filter(None, [data.get("description", ""), *extra["notes"]]))
+    if ctx.errors:
+        return None, None
+    model = adapter.model
+    instance = model(**data)
+    _placed(ctx, instance, extra.get("owner") or ctx.user)
+    try:
+        instance.clean_fields(exclude=[*_fk_names(model), "custom", "search_text", "sort_name"])
+        instance.clean()
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            # A missing name part is reported on the full-name column when that is what was mapped.
+            key = name if name in ctx.columns or name not in _NAME_PARTS else "full_name"
+            raw = values.get(key, "")
+            for message in messages:
+                ctx.error(key, raw, message)
+        return None, None
+    data = {k: getattr(instance, k) for k in data if hasattr(instance, k)}
+    if "owner" in extra:
+        data["owner"] = extra["owner"]
+    return instance, data
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------------
+
+
+def _json_value(value):
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+class _ErrorFile:
+    """The error report, spooled to disk: row, column, value, message."""
+
+    def __init__(self) -> None:
+        # Lives as long as the import run; closed (and removed) with the object.
+        self.file = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="")  # noqa: SIM115
+        self.writer = csv.writer(self.file)
+        self.writer.writerow([_("row"), _("column"), _("value"), _("message")])
+        self.lines = 0
+
+    def add(self, row: int, column: str, value: str, message: str) -> None:
+        value = value or ""
+        if len(value) > ERROR_VALUE_CHARS:
+            value = value[:ERROR_VALUE_CHARS] + "…"
+        self.writer.writerow([row, column, value, message])
+        self.lines += 1
+
+    def content(self) -> bytes:
+        self.file.seek(0)
+        return ("\ufeff" + self.file.read()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly
+
+
+def _match_index(adapter, user, instances_values: list[dict]) -> dict[tuple[int, str], int]:
+    """Existing visible records matching any value of the batch: ``{(group, value): pk}``.
+
+    One query per indexed column, so each uses its index whatever the table's size.
+    """
+    index: dict[tuple[int, str], int] = {}
+    indexed = set(adapter.match_indexed or [f for group in adapter.match for f in group])
+    visible = adapter.model.objects.visible_to(user)
+    for gi, group in enumerate(adapter.match):
+        values = {v for d in instances_values for f in group if (v := d.get(f))}
+        if not values:
+            continue
+        for f in group:
+            if f not in indexed:
+                continue
+            for pk, value in visible.filter(**{f"{f}__in": values}).order_by("pk").values_list("pk", f):
+                index.setdefault((gi, value), pk)
+    return index
+
+
+def _keys(adapter, values: dict) -> list[tuple[int, str]]:
+    return [(gi, v) for gi, group in enumerate(adapter.match) for f in group if (v := values.get(f))]
+
+
+def _search_update(model, pks: list[int]) -> None:
+    """Bring the global search index up to date for rows written with bulk_create/update."""
+    if pks:
+        from sencrm.core.search.service import search_reindex
+
+        search_reindex(model._meta.label_lower, pks)
+
+
+def _search_remove(entity: str, pks: list[int]) -> None:
+    if pks:
+        from sencrm.core.search.service import search_index_remove
+
+        search_index_remove(entity, pks)
+
+
+def _flush(ctx: RowContext, batch: list, counts: dict, errors: _ErrorFile, match: str) -> None:
+    adapter, user, job = ctx.adapter, ctx.user, ctx.job
+    model = adapter.model
+    if not batch:
+        return
+    index = _match_index(
+        adapter, user, [{f: getattr(inst, f) for g in adapter.match for f in g} for _r, inst, _d in batch]
+    )
+    pending: dict[tuple[int, str], int] = {}
+    to_create: list[tuple[int, object]] = []
+    updates: list[tuple[int, int, dict]] = []
+    for row, instance, data in batch:
+        keys = _keys(adapter, {f: getattr(instance, f) for g in adapter.match for f in g})
+        existing = next((index[k] for k in keys if k in index), None)
+        earlier = next((pending[k] for k in keys if k in pending), None)
+        if match != MATCH_CREATE and existing is not None:
+            if match == MATCH_SKIP:
+                counts["skipped"] += 1
+                errors.add(
+                    row, "", "", _("Matches an existing record (#%(id)s); skipped.") % {"id": existing}
+                )
+            else:
+                updates.append((row, existing, data))
+            continue
+        if match != MATCH_CREATE and earlier is not None:
+            counts["skipped"] += 1
+            errors.add(
+                row,
+                "",
+                "",
+                _("Same email, phone or tax code as row %(row)s of this file; skipped.") % {"row": earlier},
+            )
+            continue
+        for k in keys:
+            pending.setdefault(k, row)
+        instance.refresh_search()
+        to_create.append((row, instance))
+    now = timezone.now()
+    with transaction.atomic():
+        created = model.objects.bulk_create([inst for _r, inst in to_create])
+        entity = model._meta.label_lower
+        message = _("Imported (import #%(id)s)") % {"id": job.pk}
+        AuditEntry.objects.bulk_create(
+            [
+                AuditEntry(
+                    entity=entity,
+                    object_id=o.pk,
+                    kind=AuditEntry.Kind.CREATE,
+                    user=user,
+                    at=now,
+                    message=message,
+                )
+                for o in created
+            ]
+        )
+        ImportRow.objects.bulk_create(
+            [
+                ImportRow(job=job, row=r, entity=entity, object_id=o.pk, action=ImportRow.Action.CREATED)
+                for (r, _i), o in zip(to_create, created, strict=True)
+            ]
+        )
+    counts["created"] += len(created)
+    for row, pk, data in updates:
+        _update_one(ctx, row, pk, data, counts, errors)
+    _search_update(model, [o.pk for o in created] + [pk for _r, pk, _d in updates])
+
+
+def _update_one(ctx: RowContext, row: int, pk: int, data: dict, counts: dict, errors: _ErrorFile) -> None:
+    from sencrm.core.services.records import record_update
+
+    model = ctx.adapter.model
+    current = model.objects.visible_to(ctx.user, Action.CHANGE).filter(pk=pk).first()
+    if current is None:
+        counts["errors"] += 1
+        errors.add(
+            row, "", "", _("Matches a record (#%(id)s) you may not change; not imported.") % {"id": pk}
+        )
+        return
+    changes = {k: v for k, v in data.items() if k != "owner" and v not in ("", None)}
+    if "owner" in data:
+        changes["owner"] = data["owner"]
+    before = {}
+    for name in changes:
+        f = model._meta.get_field(name)
+        before[f.attname] = _json_value(getattr(current, f.attname))
+    try:
+        with transaction.atomic():
+            record_update(
+                current, by=ctx.user, data=changes, audit_message=_("Import #%(id)s") % {"id": ctx.job.pk}
+            )
+            ImportRow.objects.create(
+                job=ctx.job,
+                row=row,
+                entity=model._meta.label_lower,
+                object_id=pk,
+                action=ImportRow.Action.UPDATED,
+                before=before,
+            )
+    except ValidationError as exc:
+        counts["errors"] += 1
+        for name, messages in exc.message_dict.items():
+            for message in messages:
+                errors.add(row, ctx.columns.get(name, name), "", message)
+        return
+    counts["updated"] += 1
+
+
+def import_run(job_id: int) -> Job | None:
+    """The task body: read the file, store the rows, write the error file; safe to run twice."""
+    job = job_start(job_id)
+    if job is None:
+        return None
+    try:
+        counts, error_bytes = _run(job)
+    except ImportFileError as exc:
+        _rollback(job)
+        return job_fail(job_id, str(exc))
+    except Exception:
+        log.exception("import %s failed", job_id)
+        _rollback(job)
+        return job_fail(job_id, _("The import failed; nothing was stored. Our team has been told."))
+    return job_finish(
+        job_id,
+        counts=counts,
+        result=(f"import-{job.pk}-errors.csv", error_bytes) if error_bytes else None,
+    )
+
+
+def _run(job: Job) -> tuple[dict, bytes | None]:
+    adapter = _adapter_for(job.entity)
+    match = job.params.get("match", MATCH_SKIP)
+    import_check_rights(user=job.user, entity=job.entity, match=match)
+    mapping = {int(i): k for i, k in job.params.get("mapping", {}).items()}
+    headers = job.params.get("headers", [])
+    ctx = RowContext(job=job, user=job.user, adapter=adapter)
+    ctx.columns = {k: headers[i] for i, k in mapping.items() if i < len(headers)}
+    counts = {"rows": 0, "created": 0, "updated": 0, "skipped": 0, "errors": 0, "warnings": 0}
+    errors = _ErrorFile()
+    f, table = _open_job_table(job)
+    job_progress(job.pk, done=0, total=table.estimated_rows)
+    batch: list = []
+    try:
+        for number, cells in table.rows():
+            counts["rows"] += 1
+            if isinstance(cells, str):  # the reader could not read this row (bad vCard line…)
+                counts["errors"] += 1
+                errors.add(number, "", "", cells)
+                continue
+            ctx.row, ctx.errors, ctx.warnings = number, [], []
+            instance, data = build_row(ctx, cells, mapping)
+            for column, value, message in ctx.warnings:
+                counts["warnings"] += 1
+                errors.add(number, column, value, message)
+            if instance is None:
+                counts["errors"] += 1
+                for column, value, message in ctx.errors:
+                    errors.add(number, column, value, message)
+                continue
+            batch.append((number, instance, data))
+            if len(batch) >= BATCH:
+                _flush(ctx, batch, counts, errors, match)
+                batch = []
+                job_progress(job.pk, done=counts["rows"], total=max(table.estimated_rows, counts["rows"]))
+        _flush(ctx, batch, counts, errors, match)
+    finally:
+        f.close()
+    if ctx.side_created:
+        ImportRow.objects.bulk_create(
+            [
+                ImportRow(job=job, row=r, entity=e, object_id=pk, action=ImportRow.Action.CREATED)
+                for r, e, pk in ctx.side_created
+            ]
+        )
+    counts["side_created"] = len(ctx.side_created)
+    job_progress(job.pk, done=counts["rows"], total=counts["rows"])
+    return counts, errors.content() if errors.lines else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Results and undo
+# ---------------------------------------------------------------------------------------------------
+
+
+def import_errors(job: Job, limit: int = 100) -> list[dict]:
+    """The first ``limit`` lines of the error file as dicts."""
+    if not job.result_file:
+        return []
+    with job.result_file.open("rb") as f:
+        reader = csv.reader(io.TextIOWrapper(f, encoding="utf-8-sig", newline=""))
+        next(reader, None)
+        out = []
+        for line in reader:
+            if len(out) >= limit:
+                break
+            row, column, value, message = (line + ["", "", "", ""])[:4]
+            out.append(
+                {
+                    "row": int(row) if row.isdigit() else 0,
+                    "column": column,
+                    "value": value,
+                    "message": message,
+                }
+            )
+        return out
+
+
+def _model_for(entity: str):
+    from django.apps import apps
+
+    return apps.get_model(entity)
+
+
+def _remove_created(job: Job, *, by, hard: bool) -> int:
+    """Delete what ``job`` created; with ``hard=False`` records changed since go to the Trash."""
+    from sencrm.core.services.records import record_delete
+
+    removed = 0
+    entities = list(
+        job.import_rows.filter(action=ImportRow.Action.CREATED).values_list("entity", flat=True).distinct()
+    )
+    # Contacts before the accounts created for them.
+    entities.sort(key=lambda e: e.endswith("account"))
+    for entity in entities:
+        model = _model_for(entity)
+        ids = list(
+            job.import_rows.filter(action=ImportRow.Action.CREATED, entity=entity).values_list(
+                "object_id", flat=True
+            )
+        )
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            qs = model._base_manager.filter(pk__in=chunk)
+            untouched = qs if hard else qs.filter(version=1, deleted_at__isnull=True)
+            try:
+                with transaction.atomic():
+                    untouched_ids = list(untouched.values_list("pk", flat=True))
+                    model._base_manager.filter(pk__in=untouched_ids).delete()
+                    if hard:
+                        AuditEntry.objects.filter(entity=entity, object_id__in=untouched_ids).delete()
+                    _search_remove(entity, untouched_ids)
+                removed += len(untouched_ids)
+            except ProtectedError:
+                for obj in model._base_manager.filter(pk__in=chunk, deleted_at__isnull=True):
+                    record_delete(obj, by=by)
+                    removed += 1
+            if not hard:
+                for obj in qs.filter(deleted_at__isnull=True):  # changed since the import: to the Trash
+                    record_delete(obj, by=by)
+                    removed += 1
+    return removed
+
+
+def _restore_updated(job: Job, *, by) -> int:
+    from sencrm.core.services.records import record_update
+
+    restored = 0
+    for item in job.import_rows.filter(action=ImportRow.Action.UPDATED).order_by("-id"):
+        model = _model_for(item.entity)
+        obj = model._base_manager.filter(pk=item.object_id).first()
+        if obj is None:
+            continue
+        data = {}
+        for attname, value in item.before.items():
+            f = next(fl for fl in model._meta.concrete_fields if fl.attname == attname)
+            data[attname] = f.to_python(value) if value is not None else None
+        record_update(obj, by=by, data=data, audit_message=_("Undo of import #%(id)s") % {"id": job.pk})
+        restored += 1
+    return restored
+
+
+def _rollback(job: Job) -> None:
+    """After a fatal error: remove every trace of the partial run (the database is as before)."""
+    _restore_updated(job, by=job.user)
+    _remove_created(job, by=job.user, hard=True)
+    job.import_rows.all().delete()
+
+
+def import_undo(job: Job, *, by) -> Job:
+    """Undo a finished import: remove what it created, put back what it changed."""
+    if job.kind != Job.Kind.IMPORT or job.status != Job.Status.DONE:
+        raise ValidationError(_("Only a finished import can be undone."))
+    restored = _restore_updated(job, by=by)
+    removed = _remove_created(job, by=by, hard=False)
+    job.counts = {**job.counts, "undone_removed": removed, "undone_restored": restored}
+    job.status = Job.Status.UNDONE
+    job.save(update_fields=["counts", "status"])
+    return job
+
+
+def get_import_for_user(user, pk: int) -> Job:
+    """The user's own import job, or Http404 (somebody else's answers like a missing one)."""
+    from django.http import Http404
+
+    job = (
+        Job.objects.filter(pk=pk, user=user, kind=Job.Kind.IMPORT).first()
+        if getattr(user, "pk", None)
+        else None
+    )
+    if job is None:
+        raise Http404
+    return job
+
+
+def preview_rows(job: Job, limit: int = 20) -> tuple[Table, list[dict]]:
+    """The first rows with their validation messages (nothing stored)."""
+    adapter = _adapter_for(job.entity)
+    mapping = {int(i): k for i, k in job.params.get("mapping", {}).items()}
+    headers = job.params.get("headers", [])
+    ctx = RowContext(job=job, user=job.user, adapter=adapter)
+    ctx.columns = {k: headers[i] for i, k in mapping.items() if i < len(headers)}
+    ctx.cache["preview"] = True
+    f, table = _open_job_table(job)
+    out = []
+    try:
+        for number, cells in table.rows():
+            if len(out) >= limit:
+                break
+            if isinstance(cells, str):
+                out.append({"row": number, "cells": [], "messages": [("", "", cells)], "ok": False})
+                continue
+            ctx.row, ctx.errors, ctx.warnings = number, [], []
+            instance, _data = build_row(ctx, cells, mapping)
+            out.append(
+                {
+                    "row": number,
+                    "cells": cells,
+                    "messages": ctx.errors + ctx.warnings,
+                    "ok": instance is not None,
+                }
+            )
+    finally:
+        f.close()
+    return table, out

@@ -1,0 +1,111 @@
+"""What goes into the index for a record, and what a typed query asks of it — shared by both engines.
+
+A record becomes three lists of already-folded tokens (VIETNAM.md §4: the engines' own diacritic
+removal misses đ and double marks, so they only ever see folded text):
+
+- ``title``: the words of the title (the name), for "title matches rank first";
+- ``body``:  the words of ``search_text`` (names, emails, phones in E.164 and national form, tax code);
+- ``meta``:  tokens the search filters on, never matched by typed words: the kind (``k<code>``),
+  owner (``o<id>``), team (``t<id>``), branch (``b<id>``) — the columns ``visible_to`` filters
+  on — and ``x<hash>``, the whole folded title, for an exact-title lookup.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from sencrm.common.phones import normalize_phone
+from sencrm.common.text import fold
+
+_TOKEN = re.compile(r"[^\W_]+")
+_PHONE_LIKE = re.compile(r"^[\s\d+().\-]{7,}$")
+MAX_WORDS = 8
+MAX_BODY_TOKENS = 500
+
+
+def tokens(value: str | None) -> list[str]:
+    """Folded words of ``value``: 'Đặng Thuỳ-Dương' → ['dang', 'thuy', 'duong']."""
+    return _TOKEN.findall(fold(value))
+
+
+def exact_token(words: list[str]) -> str:
+    """One token standing for a whole folded title (exact-title hits come first)."""
+    return "x" + hashlib.blake2b(" ".join(words).encode(), digest_size=8).hexdigest()
+
+
+@dataclass
+class Document:
+    """The index entry of one record."""
+
+    key: int
+    title: list[str]
+    body: list[str]
+    meta: list[str]
+
+
+@dataclass
+class Query:
+    """A typed query: folded words (each matches a word start) and, for phone numbers, digit forms."""
+
+    words: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)  # any of these, instead of all the words
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.numbers)
+
+    @property
+    def exact(self) -> str:
+        return exact_token(self.words)
+
+
+def parse_query(raw: str | None) -> Query:
+    """Folded words of ``raw``; a phone number typed any way also gives its stored digit forms.
+
+    '0912 345 678', '+84 912345678' and '912345678' all give '0912345678' (how ``search_text``
+    keeps a Vietnamese number), plus the digits as typed (tax codes, foreign numbers).
+    """
+    raw = (raw or "").strip()[:200]
+    query = Query(words=tokens(raw)[:MAX_WORDS])
+    if _PHONE_LIKE.match(raw):
+        digits = re.sub(r"\D", "", raw)
+        try:
+            e164 = normalize_phone(raw)
+        except ValidationError:
+            e164 = ""
+        forms = ["0" + e164[3:] if e164.startswith("+84") else e164[1:], digits]
+        query.numbers = list(dict.fromkeys(f for f in forms if f))
+    return query
+
+
+def kind_token(code: int) -> str:
+    return f"k{code}"
+
+
+def scope_tokens(user) -> list[str] | None:
+    """Meta tokens of the records ``user``'s data scope reaches; None means every record.
+
+    Mirrors ``VisibleQuerySet.visible_to`` line by line; results are confirmed through
+    ``visible_to`` afterwards, so a difference could only hide a hit, never show a foreign one.
+    """
+    from sencrm.common.models import DataScope
+
+    scope = user.data_scope
+    if scope == DataScope.ALL:
+        return None
+    if scope == DataScope.BRANCH:
+        return [f"b{pk}" for pk in user.branch_ids_below()]
+    if scope == DataScope.TEAM and user.team_id:
+        return [f"t{user.team_id}", f"o{user.pk}"]
+    return [f"o{user.pk}"]
+
+
+def document(kind, obj) -> Document:
+    """The index entry of record ``obj`` of ``kind`` (a ``registry.SearchKind``)."""
+    title = tokens(kind.title(obj))
+    body = _TOKEN.findall(obj.search_text or "")[:MAX_BODY_TOKENS]
+    meta = [kind_token(kind.code), f"o{obj.owner_id}", f"b{obj.branch_id}", exact_token(title)]
+    if obj.team_id:
+        meta.append(f"t{obj.team_id}")
+    return Document(key=kind.key(obj.pk), title=title, body=body, meta=meta)
