@@ -3,7 +3,8 @@
 Generic for every ``ObjectListView``: ``action_urls("contacts", "contact", ContactListView)``
 adds ``contacts/export/`` (``?format=csv|xlsx|vcard`` plus the list's own query string) and
 ``contacts/bulk/`` (POST; GET ``?action=`` gives the value input of an action). ``job_urls()``
-adds the job page (progress, counts, download) and the export log of the settings.
+adds the job page (progress, counts; the file downloads from core's ``job_result``) and the
+export log of the settings.
 """
 
 import functools
@@ -12,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -226,16 +227,6 @@ def job_detail(request, pk: int):
     return render(request, "core/jobs/job_detail.html", context)
 
 
-@_login
-def job_download(request, pk: int):
-    """The export file, for the user who made it only."""
-    job = _own_job(request, pk)
-    if not job.result_file:
-        raise Http404
-    name = job.result_file.name.rsplit("/", 1)[-1]
-    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=name)
-
-
 def export_log(request):
     """``/settings/exports/``: who exported what and when (administrators only)."""
     from sencrm.core.models import Job
@@ -252,6 +243,5 @@ def export_log(request):
 def job_urls() -> list:
     return [
         path("jobs/<int:pk>/status/", job_detail, name="job_detail"),
-        path("jobs/<int:pk>/download/", job_download, name="job_download"),
         path("settings/exports/", export_log, name="export_log"),
     ]

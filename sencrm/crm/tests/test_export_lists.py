@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from sencrm.common.exports import safe_text
@@ -128,11 +129,11 @@ def test_large_export_becomes_a_job_only_its_owner_downloads(
     assert (job.status, job.counts, job.total) == ("done", {"rows": 3}, 3)
     page = client.get(f"/jobs/{job.pk}/status/")
     assert 'data-testid="download"' in page.content.decode()
-    download = client.get(f"/jobs/{job.pk}/download/")
+    download = client.get(reverse("job_result", args=[job.pk]))
     body = b"".join(download.streaming_content).decode("utf-8-sig")
     assert sorted(body.split("\r\n")[1:-1]) == ["Phạm Văn 0", "Phạm Văn 1", "Phạm Văn 2"]
     login(client, org.mallory)
-    assert client.get(f"/jobs/{job.pk}/download/").status_code == 404
+    assert client.get(reverse("job_result", args=[job.pk])).status_code == 404
     assert client.get(f"/jobs/{job.pk}/status/").status_code == 404
 
 
