@@ -457,6 +457,30 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
 
+    #: What each key of ``counts`` means, for people.
+    COUNT_LABELS = {
+        "rows": _("Rows"),
+        "created": _("Created"),
+        "updated": _("Updated"),
+        "skipped": _("Skipped"),
+        "errors": _("Errors"),
+        "warnings": _("Warnings"),
+        "side_created": _("Linked records created"),
+        "changed": _("Changed"),
+        "unchanged": _("Already so"),
+        "failed": _("Failed"),
+        "restored": _("Restored"),
+        "removed": _("Removed"),
+    }
+
+    def count_items(self) -> list[tuple[str, int]]:
+        """``counts`` as (label, number) pairs in the user's language; lists (error details) left out."""
+        return [
+            (str(self.COUNT_LABELS.get(key, key)), value)
+            for key, value in (self.counts or {}).items()
+            if isinstance(value, int)
+        ]
+
     @property
     def percent(self) -> int:
         return (

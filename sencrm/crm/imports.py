@@ -110,6 +110,8 @@ def _prepare_contact(ctx, data: dict, extra: dict) -> None:
         account_id = _account_for(ctx, company)
         if account_id:
             data["account_id"] = account_id
+        elif ctx.cache.get("preview") and ctx.user.has_right(Account, Action.CREATE):
+            ctx.warn("company", company, _("A new account will be created for this company."))
         else:
             ctx.warn(
                 "company",
