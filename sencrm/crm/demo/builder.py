@@ -34,6 +34,7 @@ from sencrm.core.models import MODULES, Branch, Province, Role, Tag, Team, User,
 from sencrm.core.services.organisation import branch_create
 from sencrm.crm.demo import names as N
 from sencrm.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage, StageChange
+from sencrm.crm.models.matching import company_match_key, person_match_key
 from sencrm.crm.services.opportunities import pipeline_create_default
 
 #: The password of every demo user (printed by ``sencrm up``). Change it before real use.
@@ -464,6 +465,7 @@ class DemoBuilder:
             )
             self.place(account, owner, self.past(900, 20))
             account.sort_name = sort_key(account.name)
+            account.match_key = company_match_key(account.name)
             account.refresh_search()
             accounts.append(account)
             self.account_info[index] = {**info, "region": region}
@@ -531,6 +533,7 @@ class DemoBuilder:
         since = account.created_at if account is not None else self.now - timedelta(days=720)
         self.place(contact, owner, self.work_between(since, self.now - timedelta(days=1)))
         contact.sort_name = name_sort_key(family, middle, given)
+        contact.match_key = person_match_key(family, given)
         contact.refresh_search()
         return contact
 
@@ -670,6 +673,7 @@ class DemoBuilder:
                 self.converted.append((lead, index))
             self.place(lead, owner, created)
             lead.sort_name = name_sort_key(family, middle, given or lead.company)
+            lead.match_key = person_match_key(family, given) if given else company_match_key(lead.company)
             lead.refresh_search()
             leads.append(lead)
         Lead.objects.bulk_create(leads, batch_size=BATCH)

@@ -136,9 +136,18 @@ def test_every_record_lives_where_its_owner_does(demo):
 def test_rows_pass_clean_unchanged(demo, model):
     """What bulk_create skipped: clean_fields() and clean() accept every row and derive the same columns."""
     derived = {
-        Account: ["sort_name", "phone", "phone2", "email", "tax_code", "province_id"],
-        Contact: ["sort_name", "full_name", "family_name", "given_name", "mobile", "phone", "email"],
-        Lead: ["sort_name", "full_name", "mobile", "email", "tax_code"],
+        Account: ["sort_name", "match_key", "phone", "phone2", "email", "tax_code", "province_id"],
+        Contact: [
+            "sort_name",
+            "match_key",
+            "full_name",
+            "family_name",
+            "given_name",
+            "mobile",
+            "phone",
+            "email",
+        ],
+        Lead: ["sort_name", "match_key", "full_name", "mobile", "email", "tax_code"],
         Opportunity: ["sort_name", "status", "closed_at", "currency"],
         Activity: ["occurred_at", "done_at", "account_id"],
     }[model]
