@@ -15,6 +15,7 @@ Query string of a list, for example ``/contacts/?q=nguyen&owner=4&tag=2&tag=7&so
 
 import datetime
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -122,7 +123,7 @@ def _default_sort(model, name: str, kind: str) -> tuple[str, ...] | None:
 # --------------------------------------------------------------------------------------------------
 
 
-class Filter:
+class Filter(ABC):
     """A list filter: a query-string parameter, the options offered, and how it narrows a queryset.
 
     Subclasses set ``name`` and implement ``options(request)`` (value, label pairs; empty for
@@ -136,8 +137,9 @@ class Filter:
     def options(self, request) -> list[tuple[str, str]]:
         return []
 
+    @abstractmethod
     def apply(self, qs, values: list[str], request=None):
-        raise NotImplementedError
+        """Narrow ``qs`` to the rows matching the selected ``values``."""
 
     def labels(self, request, values: list[str]) -> list[tuple[str, str]]:
         """(value, label) of the selected values, for the filter chips."""

@@ -19,6 +19,8 @@ with a GIN index; title words carry weight A, body words C and meta tokens B, so
 matches a word start in the title or body and never a meta token.
 """
 
+from abc import ABC, abstractmethod
+
 from django.db import connection
 
 from sencrm.core.search.query import Document, Query, kind_token
@@ -26,7 +28,7 @@ from sencrm.core.search.query import Document, Query, kind_token
 TABLE = "core_search"
 
 
-class Engine:
+class Engine(ABC):
     """Interface of an engine; ``kinds`` are kind codes, ``scope`` meta tokens (None: all)."""
 
     def ids(self, query: Query, match: str, kinds: list[int], scope: list[str] | None, limit: int):
@@ -59,14 +61,17 @@ class Engine:
     # Engine-specific parts
     key_column = "id"
 
+    @abstractmethod
     def select_sql(self) -> str:
-        raise NotImplementedError
+        """The SELECT returning record keys for a MATCH expression."""
 
+    @abstractmethod
     def expression(self, query: Query, match: str, kinds: list[int], scope: list[str] | None) -> str:
-        raise NotImplementedError
+        """The engine's match expression for one ranking tier."""
 
+    @abstractmethod
     def write(self, docs: list[Document]) -> None:
-        raise NotImplementedError
+        """Insert or replace the index rows of ``docs``."""
 
 
 class SqliteEngine(Engine):
