@@ -1,4 +1,3 @@
-# Reserved for the work of issue 3; operations are filled in by the part that needs them.
 # Imports: ImportRow (what an import created or changed, for undo).
 import django.db.models.deletion
 from django.db import migrations, models
