@@ -218,13 +218,8 @@ def _own_job(request, pk: int):
 
 @_login
 def job_detail(request, pk: int):
-    """The job page: progress while it runs (the partial polls itself), then counts and the file."""
-    job = _own_job(request, pk)
-    errors = (job.counts or {}).get("errors") or []
-    context = {"job": job, "errors": errors}
-    if getattr(request, "htmx", None) and request.htmx.target == f"job-{job.pk}":
-        return render(request, "core/partials/job_status.html", context)
-    return render(request, "core/jobs/job_detail.html", context)
+    """The job page: progress while it runs (core's progress fragment polls itself), then the result."""
+    return render(request, "core/jobs/job_detail.html", {"job": _own_job(request, pk)})
 
 
 def export_log(request):
