@@ -10,8 +10,10 @@ from collections.abc import Callable
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from sencrm.core.models import Job
+from sencrm.core.queue import delivery_count
 
 
 def job_create(
@@ -31,11 +33,24 @@ def job_enqueue(job: Job, task: Callable) -> None:
 
 
 def job_start(job_id: int) -> Job | None:
-    """Claim a pending job for this worker; None when another run already took it."""
+    """Claim a pending job for this worker; None when another run already took it.
+
+    On Redis, the task of a consumer that died mid-run is delivered again (``sencrm.core.queue``) and
+    finds its job still running: the job is then marked failed, so the user sees it stopped and can
+    start it again (running it again from the start could, for an import, create rows twice).
+    """
     claimed = Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(
         status=Job.Status.RUNNING, started_at=timezone.now()
     )
-    return Job.objects.get(pk=job_id) if claimed else None
+    if claimed:
+        return Job.objects.get(pk=job_id)
+    if delivery_count():
+        Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
+            status=Job.Status.FAILED,
+            finished_at=timezone.now(),
+            message=gettext("The worker running this job stopped before the end. Start it again."),
+        )
+    return None
 
 
 def job_progress(job_id: int, *, done: int, total: int | None = None) -> None:

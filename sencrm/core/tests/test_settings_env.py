@@ -82,7 +82,11 @@ def test_database_redis_port_and_debug_from_the_environment(tmp_path):
         "sencrm",
         "db.example",
     )
-    assert (s["huey"]["huey_class"], s["huey"]["url"]) == ("huey.RedisHuey", "redis://127.0.0.1:6379/3")
+    assert (s["huey"]["huey_class"], s["huey"]["url"], s["huey"]["heartbeat_seconds"]) == (
+        "sencrm.core.queue.ReliableRedisHuey",  # acknowledges tasks: a dead consumer's are re-queued
+        "redis://127.0.0.1:6379/3",
+        30,
+    )
     assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert s["session"] == "django.contrib.sessions.backends.cache"
     assert s["port"] == 8765
