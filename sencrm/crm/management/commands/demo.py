@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sencrm.core.models import User
 from sencrm.core.search import search_reindex
+from sencrm.core.services.statistics import statistics_refresh
 from sencrm.crm.demo import BASE_COUNTS, DEFAULT_SEED, DEMO_PASSWORD, build_demo
 from sencrm.crm.models import Account
 
@@ -47,6 +48,7 @@ class Command(BaseCommand):
         log = self.stdout.write if verbosity >= 2 else None
         result = build_demo(seed=seed, size=size, log=log)
         search_reindex()  # the demo is written with bulk_create, which the search index does not see
+        statistics_refresh()  # the planner's statistics were gathered on empty tables by the migrations
         if verbosity:
             counts = ", ".join(f"{n:,} {kind}" for kind, n in result.counts.items())
             self.stdout.write(
