@@ -7,6 +7,7 @@ create right on the record kind (and change, to update on a match): 403 otherwis
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
@@ -24,7 +25,7 @@ from sencrm.core.imports.service import (
     import_create,
     import_enqueue,
     import_errors,
-    import_undo,
+    import_undo_start,
     mapping_from_headers,
     max_bytes,
 )
@@ -148,13 +149,18 @@ def import_get(request, job_id: int):
     return _import_out(get_import_for_user(request.user, job_id))
 
 
-@router.post("/imports/{job_id}/undo", response={200: ImportOut, **errors_doc(401, 404, 409)})
+@router.post("/imports/{job_id}/undo", response={202: JobOut, **errors_doc(401, 404, 409)})
 def import_undo_api(request, job_id: int):
-    """Undo a finished import: remove what it created, put back what it changed."""
+    """Undo a finished import (remove what it created, put back what it changed) as a background
+    job: answers the undo job; follow it with ``GET /jobs/{id}``."""
     job = get_import_for_user(request.user, job_id)
-    if job.status != Job.Status.DONE:
-        raise ApiError(409, _("Only a finished import can be undone."))
-    return _import_out(import_undo(job, by=request.user))
+    try:
+        with transaction.atomic():
+            undo = import_undo_start(job, by=request.user)
+    except ValidationError as exc:
+        raise ApiError(409, " ".join(exc.messages)) from None
+    undo.refresh_from_db()
+    return Status(202, _job_out(undo))
 
 
 @router.get("/jobs/{job_id}", response={200: JobOut, **errors_doc(401, 404)})

@@ -425,6 +425,7 @@ class Job(models.Model):
         IMPORT = "import", _("Import")
         EXPORT = "export", _("Export")
         BULK = "bulk", _("Bulk action")
+        UNDO = "undo", _("Undo of an import")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")

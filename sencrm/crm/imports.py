@@ -67,7 +67,10 @@ def _provinces(ctx) -> dict[str, int]:
 def _address(ctx, data: dict, extra: dict) -> None:
     city, country = extra.get("city", ""), extra.get("country", "")
     if city:
-        code = _provinces(ctx).get(fold(city).strip())
+        cities = ctx.cache.setdefault("cities", {})  # as typed → code: a file repeats its cities
+        if city not in cities:
+            cities[city] = _provinces(ctx).get(fold(city).strip()) if len(cities) < 10_000 else None
+        code = cities[city] if city in cities else _provinces(ctx).get(fold(city).strip())
         if code:
             data["province_id"] = code
     if city or country:

@@ -25,6 +25,10 @@ class ImportField:
     choices: dict[str, str] = field(default_factory=dict)
 
 
+CUSTOM_PREFIX = "custom."
+TAG_SYNONYMS = ("tags", "tag", "the", "nhan", "labels", "label", "thetag", "phanloai")
+
+
 @dataclass
 class ImportAdapter:
     """How one record kind is imported.
@@ -51,7 +55,22 @@ class ImportAdapter:
         return str(self.model._meta.verbose_name_plural)
 
     def field(self, key: str) -> ImportField | None:
-        return next((f for f in self.fields if f.key == key), None)
+        return next((f for f in self.all_fields() if f.key == key), None)
+
+    def all_fields(self) -> list[ImportField]:
+        """``fields``, then Tags (when the records carry tags) and each active custom field of the
+        kind (key ``custom.<key>``, suggested from its label). Reads the custom fields: call once per
+        request or run, not per cell."""
+        from django.utils.translation import gettext
+
+        from sencrm.core.services.custom_fields import custom_fields_for
+
+        extra = []
+        if any(f.name == "tags" for f in self.model._meta.many_to_many):
+            extra.append(ImportField("tags", gettext("Tags"), "tags", synonyms=TAG_SYNONYMS))
+        for definition in custom_fields_for(self.model._meta.label_lower):
+            extra.append(ImportField(f"{CUSTOM_PREFIX}{definition.key}", definition.label, "custom"))
+        return [*self.fields, *extra]
 
 
 _REGISTRY: dict[str, ImportAdapter] = {}

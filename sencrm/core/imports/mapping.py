@@ -52,16 +52,17 @@ def normalise_header(header: str) -> str:
     return _NON_ALNUM.sub("", fold(header))
 
 
-def suggest_mapping(headers: list[str], adapter: ImportAdapter) -> dict[int, str]:
+def suggest_mapping(headers: list[str], adapter: ImportAdapter, fields=None) -> dict[int, str]:
     """``{column index: field key}`` for the headers we recognise; each field used at most once
-    (the first column wins, so "Email" beats "Non Primary E-mails")."""
+    (the first column wins, so "Email" beats "Non Primary E-mails"). ``fields`` defaults to the
+    adapter's with tags and custom fields (matched by their label)."""
     lookup: dict[str, str] = {}
-    for f in adapter.fields:
+    for f in adapter.all_fields() if fields is None else fields:
         for word in (
             *f.synonyms,
             *SYNONYMS.get(f.key, ()),
             normalise_header(str(f.label)),
-            f.key.replace("_", ""),
+            f.key.removeprefix("custom.").replace("_", ""),
         ):
             lookup.setdefault(word, f.key)
     for source, target in adapter.fallbacks.items():

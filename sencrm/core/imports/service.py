@@ -12,8 +12,10 @@ the fields it updated. A fatal error during the run undoes the partial work: the
 before.
 """
 
+import contextlib
 import csv
 import datetime
+import functools
 import io
 import logging
 import re
@@ -23,8 +25,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import ProtectedError, Q
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +35,8 @@ from sencrm.common.access import require_right
 from sencrm.common.models import Action, DataScope
 from sencrm.common.phones import normalize_phone
 from sencrm.common.text import fold, nfc
-from sencrm.core.imports import ImportAdapter, get_adapter
+from sencrm.core.imports import CUSTOM_PREFIX, ImportAdapter, get_adapter
+from sencrm.core.imports.bulk import insert, insert_values
 from sencrm.core.imports.mapping import suggest_mapping
 from sencrm.core.imports.readers import ImportFileError, Table, open_table
 from sencrm.core.models import AuditEntry, ImportRow, Job, User
@@ -42,7 +46,7 @@ log = logging.getLogger(__name__)
 
 MATCH_SKIP, MATCH_UPDATE, MATCH_CREATE = "skip", "update", "create"
 MATCH_CHOICES = (MATCH_SKIP, MATCH_UPDATE, MATCH_CREATE)
-BATCH = 500
+BATCH = 1000
 ERROR_VALUE_CHARS = 200
 
 
@@ -128,7 +132,7 @@ def _open_job_table(job: Job):
 def import_configure(job: Job, *, mapping: dict, match: str, legacy: str | None = None) -> Job:
     """Save the user's column mapping (``{column index: field key}``) and match behaviour."""
     adapter = import_check_rights(user=job.user, entity=job.entity, match=match)
-    keys = {f.key for f in adapter.fields}
+    keys = {f.key for f in adapter.all_fields()}
     headers = job.params.get("headers", [])
     clean = {str(int(i)): k for i, k in mapping.items() if k in keys and 0 <= int(i) < len(headers)}
     if match not in MATCH_CHOICES:
@@ -174,6 +178,11 @@ class RowContext:
     cache: dict = field(default_factory=dict)
     side_created: list = field(default_factory=list)  # (row, entity, pk) of records made on the way
     columns: dict = field(default_factory=dict)  # field key -> header
+    fields: dict = field(default_factory=dict)  # field key -> ImportField (with tags, custom fields)
+
+    def __post_init__(self) -> None:
+        if not self.fields:
+            self.fields = {f.key: f for f in self.adapter.all_fields()}
 
     def error(self, key: str, value: str, message: str) -> None:
         self.errors.append((self.columns.get(key, key), value, str(message)))
@@ -186,6 +195,7 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d", "%d/%
 _GROUPED = re.compile(r"^-?\d{1,3}([.,\s]\d{3})+$")
 
 
+@functools.lru_cache(maxsize=65_536)  # birthdays repeat: a million rows hold some 20,000 dates
 def parse_date(value: str) -> datetime.date:
     text = value.strip()[:10] if re.match(r"^\d{4}-\d{2}-\d{2}T", value.strip()) else value.strip()
     for fmt in _DATE_FORMATS:
@@ -227,7 +237,7 @@ def _assignable(ctx: RowContext, value: str) -> User | None:
 
 
 def _convert(ctx: RowContext, key: str, raw: str, data: dict, extra: dict) -> None:
-    f = ctx.adapter.field(key)
+    f = ctx.fields.get(key)
     if f is None:
         return
     value = nfc(raw)
@@ -289,8 +299,83 @@ def _convert(ctx: RowContext, key: str, raw: str, data: dict, extra: dict) -> No
         data[key] = value if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.I) else f"https://{value}"
     elif kind == "text":
         data[key] = value
+    elif kind == "tags":
+        extra["tags"] = [t for t in (nfc(part)[:60] for part in _TAG_SPLIT.split(value)) if t]
+    elif kind == "custom":
+        _convert_custom(ctx, key, value, extra)
     else:  # resolved by the adapter's prepare()
         extra[key] = value
+
+
+_TAG_SPLIT = re.compile(r"\s*[,;]\s*")
+_YES = {"1", "x", "yes", "y", "true", "co", "dung", "u", "ok"}
+_NO = {"0", "no", "n", "false", "khong", "sai"}
+
+
+def _custom_definitions(ctx: RowContext) -> dict:
+    if "custom_defs" not in ctx.cache:
+        from sencrm.core.services.custom_fields import custom_fields_for
+
+        ctx.cache["custom_defs"] = {d.key: d for d in custom_fields_for(ctx.adapter.model._meta.label_lower)}
+    return ctx.cache["custom_defs"]
+
+
+def _choice(definition, text: str):
+    """The choice of ``definition`` a cell names, regardless of case and diacritics (else the cell)."""
+    folded = fold(text).strip()
+    return next((c for c in definition.choices if fold(str(c)).strip() == folded), text)
+
+
+def _convert_custom(ctx: RowContext, key: str, value: str, extra: dict) -> None:
+    """A custom-field cell in the form ``clean_custom`` validates: numbers as typed in Vietnam
+    (``1.500.000``), dates as for built-in fields, yes/no words, choices by name."""
+    from sencrm.core.models import CustomField
+
+    definition = _custom_definitions(ctx).get(key.removeprefix(CUSTOM_PREFIX))
+    if definition is None:
+        return
+    t, converted = CustomField.Type, value
+    if definition.type in (t.NUMBER, t.MONEY) and _GROUPED.match(value.strip()):
+        converted = parse_int(value)
+    elif definition.type in (t.NUMBER, t.MONEY):
+        converted = value.strip().replace(",", ".") if value.count(",") == 1 and "." not in value else value
+    elif definition.type == t.DATE:
+        try:
+            converted = parse_date(value)
+        except ValueError:
+            converted = value
+    elif definition.type == t.BOOL:
+        folded = fold(value).strip()
+        converted = True if folded in _YES else False if folded in _NO else value
+    elif definition.type == t.CHOICE:
+        converted = _choice(definition, value)
+    elif definition.type == t.MULTI:
+        converted = [_choice(definition, part) for part in _TAG_SPLIT.split(value) if part]
+    elif definition.type == t.USER:
+        user = _assignable(ctx, value)
+        converted = user.pk if user is not None else value
+    extra.setdefault("custom", {})[definition.key] = converted
+    extra.setdefault("custom_raw", {})[definition.key] = value
+
+
+def _clean_row_custom(ctx: RowContext, extra: dict) -> dict:
+    """The row's custom values validated by ``clean_custom`` (as ``record_create`` does); messages
+    go to the columns they came from."""
+    from sencrm.core.services.custom_fields import clean_custom
+
+    defs = _custom_definitions(ctx)
+    values = extra.get("custom") or {}
+    if not values and not any(d.required for d in defs.values()):
+        return {}
+    try:
+        return clean_custom(ctx.adapter.model._meta.label_lower, values)
+    except ValidationError as exc:
+        raw = extra.get("custom_raw") or {}
+        for name, messages in exc.message_dict.items():
+            key = name.removeprefix(CUSTOM_PREFIX)
+            for message in messages:
+                ctx.error(f"{CUSTOM_PREFIX}{key}", raw.get(key, ""), message)
+        return {}
 
 
 def _placed(ctx: RowContext, instance, owner: User) -> None:
@@ -300,11 +385,50 @@ def _placed(ctx: RowContext, instance, owner: User) -> None:
     instance.created_by_id = instance.updated_by_id = ctx.user.pk
 
 
-def _fk_names(model) -> list[str]:
-    return [f.name for f in model._meta.concrete_fields if f.is_relation]
+_FIELD_NAMES: dict = {}
+_BLANKS: dict = {}
+
+
+def _new_instance(model, data: dict):
+    """``model(**data)`` for ``data`` keyed by column names (``account_id``, not ``account``), without
+    ``Model.__init__``'s per-field work: defaults copied from a blank instance, callable defaults
+    (``timezone.now``, ``dict``) called for each record as ``__init__`` does. Other keys: __init__."""
+    if model not in _BLANKS:
+        fields = model._meta.concrete_fields
+        _BLANKS[model] = (
+            {f.attname: f.get_default() for f in fields if not (f.has_default() and callable(f.default))},
+            [(f.attname, f.default) for f in fields if f.has_default() and callable(f.default)],
+            {f.attname for f in fields},
+        )
+    static, dynamic, attnames = _BLANKS[model]
+    if not attnames.issuperset(data):
+        return model(**data)
+    instance = model.__new__(model)
+    values = dict(static)
+    for attname, default in dynamic:
+        values[attname] = default()
+    values.update(data)
+    instance.__dict__.update(values)
+    instance._state = ModelState()
+    return instance
+
+
+def _field_names(model) -> tuple[list[str], list[str]]:
+    """The concrete fields ``clean_fields`` checks when the row sets them, and those it never
+    checks: relations (the importer, the owner, looked-up records) and derived columns."""
+    if model not in _FIELD_NAMES:
+        never = {"custom", "search_text", "sort_name"}
+        fields = model._meta.concrete_fields
+        _FIELD_NAMES[model] = (
+            [f.name for f in fields if not f.is_relation and f.name not in never],
+            [f.name for f in fields if f.is_relation or f.name in never],
+        )
+    return _FIELD_NAMES[model]
 
 
 _NAME_PARTS = {"given_name", "family_name", "middle_name"}
+# Keys of a row's ``data`` that are not model fields: custom values and tag names.
+_CUSTOM, _TAGS = "__custom__", "__tags__"
 
 
 def build_row(ctx: RowContext, cells: list[str], mapping: dict[int, str]):
@@ -322,13 +446,18 @@ def build_row(ctx: RowContext, cells: list[str], mapping: dict[int, str]):
         adapter.prepare(ctx, data, extra)
     if extra.get("notes"):
         data["description"] = "\n".join(filter(None, [data.get("description", ""), *extra["notes"]]))
+    custom = _clean_row_custom(ctx, extra)
     if ctx.errors:
         return None, None
     model = adapter.model
-    instance = model(**data)
+    instance = _new_instance(model, data)
+    if custom:
+        instance.custom = custom
     _placed(ctx, instance, extra.get("owner") or ctx.user)
     try:
-        instance.clean_fields(exclude=[*_fk_names(model), "custom", "search_text", "sort_name"])
+        # Fields the row leaves at their default are valid: only the file's values are checked.
+        checkable, relations = _field_names(model)
+        instance.clean_fields(exclude=[*relations, *(n for n in checkable if n not in data)])
         instance.clean()
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
@@ -341,6 +470,10 @@ def build_row(ctx: RowContext, cells: list[str], mapping: dict[int, str]):
     data = {k: getattr(instance, k) for k in data if hasattr(instance, k)}
     if "owner" in extra:
         data["owner"] = extra["owner"]
+    if custom:
+        data[_CUSTOM] = custom
+    if extra.get("tags"):
+        data[_TAGS] = extra["tags"]
     return instance, data
 
 
@@ -361,6 +494,7 @@ class _ErrorFile:
     def __init__(self) -> None:
         # Lives as long as the import run; closed (and removed) with the object.
         self.file = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="")  # noqa: SIM115
+        self.file.write("\ufeff")  # BOM: Excel opens UTF-8 correctly
         self.writer = csv.writer(self.file)
         self.writer.writerow([_("row"), _("column"), _("value"), _("message")])
         self.lines = 0
@@ -372,9 +506,14 @@ class _ErrorFile:
         self.writer.writerow([row, column, value, message])
         self.lines += 1
 
-    def content(self) -> bytes:
+    def save_to(self, job: Job) -> None:
+        """Store the report as the job's result file, streamed from disk (any size)."""
+        from django.core.files import File
+
+        self.file.flush()
         self.file.seek(0)
-        return ("\ufeff" + self.file.read()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly
+        job.result_file.save(f"import-{job.pk}-errors.csv", File(self.file.buffer), save=False)
+        Job.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
 
 
 def _match_index(adapter, user, instances_values: list[dict]) -> dict[tuple[int, str], int]:
@@ -425,6 +564,7 @@ def _flush(ctx: RowContext, batch: list, counts: dict, errors: _ErrorFile, match
         adapter, user, [{f: getattr(inst, f) for g in adapter.match for f in g} for _r, inst, _d in batch]
     )
     pending: dict[tuple[int, str], int] = {}
+    now = timezone.now()
     to_create: list[tuple[int, object]] = []
     updates: list[tuple[int, int, dict]] = []
     for row, instance, data in batch:
@@ -452,35 +592,66 @@ def _flush(ctx: RowContext, batch: list, counts: dict, errors: _ErrorFile, match
         for k in keys:
             pending.setdefault(k, row)
         instance.refresh_search()
-        to_create.append((row, instance))
-    now = timezone.now()
+        instance.created_at = now  # one timestamp a batch, like its audit entries
+        to_create.append((row, instance, data))
     with transaction.atomic():
-        created = model.objects.bulk_create([inst for _r, inst in to_create])
+        created = [inst for _r, inst, _d in to_create]
+        insert(model, created)
+        _add_tags(ctx, [(o.pk, d.get(_TAGS)) for (_r, _i, d), o in zip(to_create, created, strict=True)])
         entity = model._meta.label_lower
         message = _("Imported (import #%(id)s)") % {"id": job.pk}
-        AuditEntry.objects.bulk_create(
-            [
-                AuditEntry(
-                    entity=entity,
-                    object_id=o.pk,
-                    kind=AuditEntry.Kind.CREATE,
-                    user=user,
-                    at=now,
-                    message=message,
-                )
-                for o in created
-            ]
+        insert_values(
+            AuditEntry,
+            {
+                "entity": entity,
+                "kind": AuditEntry.Kind.CREATE.value,
+                "user": user.pk,
+                "at": now,
+                "message": message,
+            },
+            "object_id",
+            [o.pk for o in created],
         )
-        ImportRow.objects.bulk_create(
-            [
-                ImportRow(job=job, row=r, entity=entity, object_id=o.pk, action=ImportRow.Action.CREATED)
-                for (r, _i), o in zip(to_create, created, strict=True)
-            ]
+        insert_values(
+            ImportRow,
+            {"job": job.pk, "entity": entity, "action": ImportRow.Action.CREATED.value},
+            ("row", "object_id"),
+            [(r, o.pk) for (r, _i, _d), o in zip(to_create, created, strict=True)],
         )
-    counts["created"] += len(created)
-    for row, pk, data in updates:
-        _update_one(ctx, row, pk, data, counts, errors)
-    _search_update(model, [o.pk for o in created] + [pk for _r, pk, _d in updates])
+        counts["created"] += len(created)
+        for row, pk, data in updates:
+            _update_one(ctx, row, pk, data, counts, errors)
+        # (record_update has indexed the updated ones)
+        _search_update(model, [o.pk for o in created])
+
+
+def _tag_ids(ctx: RowContext, names: list[str]) -> list[int]:
+    """Ids of the tags ``names``, created when missing (``tags_from_names`` rules), cached per run."""
+    from sencrm.core.services.records import tags_from_names
+
+    by_name, by_slug = ctx.cache.setdefault("tag_names", {}), ctx.cache.setdefault("tags", {})
+    ids = []
+    if len(by_name) > 10_000:  # a file of ever new tags must not grow the worker
+        by_name.clear()
+    for name in names:
+        if name not in by_name:
+            slug = fold(name).strip()
+            if slug not in by_slug:
+                by_slug[slug] = tags_from_names([name])[0].pk
+            by_name[name] = by_slug[slug]
+        if by_name[name] not in ids:
+            ids.append(by_name[name])
+    return ids
+
+
+def _add_tags(ctx: RowContext, pairs: list[tuple[int, list | None]]) -> None:
+    """Give new records ``(pk, tag names)`` their tags with one insert per batch."""
+    through = ctx.adapter.model.tags.through if pairs and any(n for _p, n in pairs) else None
+    if through is None:
+        return
+    source = ctx.adapter.model._meta.model_name
+    links = [(pk, tag) for pk, names in pairs if names for tag in _tag_ids(ctx, names)]
+    insert_values(through, {}, (source, "tag"), links)
 
 
 def _update_one(ctx: RowContext, row: int, pk: int, data: dict, counts: dict, errors: _ErrorFile) -> None:
@@ -494,17 +665,28 @@ def _update_one(ctx: RowContext, row: int, pk: int, data: dict, counts: dict, er
             row, "", "", _("Matches a record (#%(id)s) you may not change; not imported.") % {"id": pk}
         )
         return
-    changes = {k: v for k, v in data.items() if k != "owner" and v not in ("", None)}
+    custom, tags = data.get(_CUSTOM), data.get(_TAGS)
+    changes = {k: v for k, v in data.items() if k not in ("owner", _CUSTOM, _TAGS) and v not in ("", None)}
     if "owner" in data:
         changes["owner"] = data["owner"]
     before = {}
     for name in changes:
         f = model._meta.get_field(name)
         before[f.attname] = _json_value(getattr(current, f.attname))
+    if custom:
+        before[_CUSTOM] = dict(current.custom or {})
+    if tags:
+        before[_TAGS] = sorted(t.name for t in current.tags.all())
+        tags = [*before[_TAGS], *tags]  # the file's tags are added to the record's
     try:
         with transaction.atomic():
             record_update(
-                current, by=ctx.user, data=changes, audit_message=_("Import #%(id)s") % {"id": ctx.job.pk}
+                current,
+                by=ctx.user,
+                data=changes,
+                custom=custom or None,
+                tags=tags or None,
+                audit_message=_("Import #%(id)s") % {"id": ctx.job.pk},
             )
             ImportRow.objects.create(
                 job=ctx.job,
@@ -529,7 +711,9 @@ def import_run(job_id: int) -> Job | None:
     if job is None:
         return None
     try:
-        counts, error_bytes = _run(job)
+        counts, errors = _run(job)
+        if errors.lines:
+            errors.save_to(job)
     except ImportFileError as exc:
         _rollback(job)
         return job_fail(job_id, str(exc))
@@ -537,14 +721,35 @@ def import_run(job_id: int) -> Job | None:
         log.exception("import %s failed", job_id)
         _rollback(job)
         return job_fail(job_id, _("The import failed; nothing was stored. Our team has been told."))
-    return job_finish(
-        job_id,
-        counts=counts,
-        result=(f"import-{job.pk}-errors.csv", error_bytes) if error_bytes else None,
-    )
+    return job_finish(job_id, counts=counts)
 
 
-def _run(job: Job) -> tuple[dict, bytes | None]:
+@contextlib.contextmanager
+def _unmapped_database():
+    """SQLite maps up to ``mmap_size`` of the database file into the process (settings), and the
+    pages it maps count in the worker's resident memory: an import reads index pages all over a
+    large file, so it runs with mapping off and SQLite's page cache (``cache_size``, bounded)
+    instead. The connection is kept for other tasks: the setting is put back after."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA mmap_size")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute("PRAGMA mmap_size=0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA mmap_size={previous}")
+
+
+def _run(job: Job) -> tuple[dict, "_ErrorFile"]:
+    with _unmapped_database():
+        return _run_rows(job)
+
+
+def _run_rows(job: Job) -> tuple[dict, "_ErrorFile"]:
     adapter = _adapter_for(job.entity)
     match = job.params.get("match", MATCH_SKIP)
     import_check_rights(user=job.user, entity=job.entity, match=match)
@@ -576,9 +781,10 @@ def _run(job: Job) -> tuple[dict, bytes | None]:
                 continue
             batch.append((number, instance, data))
             if len(batch) >= BATCH:
-                _flush(ctx, batch, counts, errors, match)
+                with transaction.atomic():  # one commit a batch: rows, audit, search index, progress
+                    _flush(ctx, batch, counts, errors, match)
+                    job_progress(job.pk, done=counts["rows"], total=max(table.estimated_rows, counts["rows"]))
                 batch = []
-                job_progress(job.pk, done=counts["rows"], total=max(table.estimated_rows, counts["rows"]))
         _flush(ctx, batch, counts, errors, match)
     finally:
         f.close()
@@ -591,7 +797,7 @@ def _run(job: Job) -> tuple[dict, bytes | None]:
         )
     counts["side_created"] = len(ctx.side_created)
     job_progress(job.pk, done=counts["rows"], total=counts["rows"])
-    return counts, errors.content() if errors.lines else None
+    return counts, errors
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -628,7 +834,7 @@ def _model_for(entity: str):
     return apps.get_model(entity)
 
 
-def _remove_created(job: Job, *, by, hard: bool) -> int:
+def _remove_created(job: Job, *, by, hard: bool, progress=None) -> int:
     """Delete what ``job`` created; with ``hard=False`` records changed since go to the Trash."""
     from sencrm.core.services.records import record_delete
 
@@ -665,10 +871,12 @@ def _remove_created(job: Job, *, by, hard: bool) -> int:
                 for obj in qs.filter(deleted_at__isnull=True):  # changed since the import: to the Trash
                     record_delete(obj, by=by)
                     removed += 1
+            if progress is not None:
+                progress(len(chunk))
     return removed
 
 
-def _restore_updated(job: Job, *, by) -> int:
+def _restore_updated(job: Job, *, by, progress=None) -> int:
     from sencrm.core.services.records import record_update
 
     restored = 0
@@ -678,11 +886,26 @@ def _restore_updated(job: Job, *, by) -> int:
         if obj is None:
             continue
         data = {}
-        for attname, value in item.before.items():
+        before = dict(item.before)
+        custom, tags = before.pop(_CUSTOM, None), before.pop(_TAGS, None)
+        if custom is not None:  # back to exactly the values before: a blank clears a key
+            custom = {k: custom.get(k, "") for k in {**(obj.custom or {}), **custom}}
+        for attname, value in before.items():
             f = next(fl for fl in model._meta.concrete_fields if fl.attname == attname)
             data[attname] = f.to_python(value) if value is not None else None
-        record_update(obj, by=by, data=data, audit_message=_("Undo of import #%(id)s") % {"id": job.pk})
+        record_update(
+            obj,
+            by=by,
+            data=data,
+            custom=custom,
+            tags=tags,
+            audit_message=_("Undo of import #%(id)s") % {"id": job.pk},
+        )
         restored += 1
+        if progress is not None and restored % 100 == 0:
+            progress(100)
+    if progress is not None and restored % 100:
+        progress(restored % 100)
     return restored
 
 
@@ -693,12 +916,75 @@ def _rollback(job: Job) -> None:
     job.import_rows.all().delete()
 
 
-def import_undo(job: Job, *, by) -> Job:
-    """Undo a finished import: remove what it created, put back what it changed."""
+def _check_undoable(job: Job) -> None:
     if job.kind != Job.Kind.IMPORT or job.status != Job.Status.DONE:
         raise ValidationError(_("Only a finished import can be undone."))
-    restored = _restore_updated(job, by=by)
-    removed = _remove_created(job, by=by, hard=False)
+
+
+def import_undo_start(job: Job, *, by) -> Job:
+    """Queue the undo of a finished import as a job of its own (kind ``undo``, progress over the
+    import's rows); the import's ``params["undo_job"]`` points to it so its page shows the progress.
+    Call inside a transaction: the task starts when it commits. A failed undo can be started again."""
+    from sencrm.core.services.jobs import job_enqueue
+    from sencrm.core.tasks import import_undo_task
+
+    _check_undoable(job)
+    running = job.params.get("undo_job")
+    if (
+        running
+        and Job.objects.filter(pk=running, status__in=[Job.Status.PENDING, Job.Status.RUNNING]).exists()
+    ):
+        raise ValidationError(_("This import is already being undone."))
+    undo = job_create(
+        user=by,
+        kind=Job.Kind.UNDO,
+        entity=job.entity,
+        params={"import": job.pk},
+        total=job.import_rows.count(),
+    )
+    job.params = {**job.params, "undo_job": undo.pk}
+    job.save(update_fields=["params"])
+    job_enqueue(undo, import_undo_task)
+    return undo
+
+
+def import_undo_run(undo_id: int) -> Job | None:
+    """The task body of an undo job; safe to run twice."""
+    undo = job_start(undo_id)
+    if undo is None:
+        return None
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        job_progress(undo_id, done=min(done, undo.total))
+
+    try:
+        job = Job.objects.get(pk=undo.params["import"], kind=Job.Kind.IMPORT)
+        import_undo(job, by=undo.user, progress=progress)
+    except ValidationError as exc:
+        return job_fail(undo_id, " ".join(exc.messages))
+    except Exception:
+        log.exception("undo job %s failed", undo_id)
+        return job_fail(
+            undo_id, _("The undo stopped before the end; start it again. Our team has been told.")
+        )
+    return job_finish(
+        undo_id,
+        counts={
+            "removed": job.counts.get("undone_removed", 0),
+            "restored": job.counts.get("undone_restored", 0),
+        },
+    )
+
+
+def import_undo(job: Job, *, by, progress=None) -> Job:
+    """Undo a finished import now: remove what it created, put back what it changed (the body of
+    the undo job, see ``import_undo_start``)."""
+    _check_undoable(job)
+    restored = _restore_updated(job, by=by, progress=progress)
+    removed = _remove_created(job, by=by, hard=False, progress=progress)
     job.counts = {**job.counts, "undone_removed": removed, "undone_restored": restored}
     job.status = Job.Status.UNDONE
     job.save(update_fields=["counts", "status"])

@@ -25,7 +25,7 @@ from sencrm.core.imports.service import (
     import_create,
     import_enqueue,
     import_errors,
-    import_undo,
+    import_undo_start,
     max_bytes,
     preview_rows,
 )
@@ -104,6 +104,7 @@ def import_mapping(request, pk: int):
     context = {
         "job": job,
         "adapter": adapter,
+        "fields": adapter.all_fields(),
         "rows": [(i, h, key, [s[i] if i < len(s) else "" for s in samples]) for i, h, key in rows],
         "table": table,
         "legacy_label": legacy_codecs.LABELS.get(table.legacy or ""),
@@ -131,7 +132,8 @@ def import_preview(request, pk: int):
         return redirect("import_detail", pk=job.pk)
     adapter, rows = _mapping_rows(job)
     table, preview = preview_rows(job, limit=20)
-    mapped = [(i, h, adapter.field(key)) for i, h, key in rows if key]
+    fields = {f.key: f for f in adapter.all_fields()}
+    mapped = [(i, h, fields[key]) for i, h, key in rows if key in fields]
     context = {
         "job": job,
         "adapter": adapter,
@@ -157,7 +159,15 @@ def import_preview(request, pk: int):
 def import_detail(request, pk: int):
     job = get_import_for_user(request.user, pk)
     adapter = get_adapter(job.entity)
-    context = {"job": job, "adapter": adapter, "errors": import_errors(job, limit=50)}
+    undo_id = job.params.get("undo_job")
+    undo_job = Job.objects.filter(pk=undo_id, user=request.user).first() if undo_id else None
+    context = {
+        "job": job,
+        "adapter": adapter,
+        "errors": import_errors(job, limit=50),
+        "undo_job": undo_job,
+        "undo_running": undo_job is not None and undo_job.status in (Job.Status.PENDING, Job.Status.RUNNING),
+    }
     return render(request, "core/imports/detail.html", context)
 
 
@@ -166,8 +176,9 @@ def import_detail(request, pk: int):
 def import_undo_view(request, pk: int):
     job = get_import_for_user(request.user, pk)
     try:
-        import_undo(job, by=request.user)
-        messages.success(request, _("The import was undone."))
+        with transaction.atomic():
+            import_undo_start(job, by=request.user)
+        messages.success(request, _("The undo has started; this page shows its progress."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("import_detail", pk=job.pk)

@@ -59,8 +59,15 @@ def test_the_whole_flow(org, django_capture_on_commit_callbacks):
     assert 'data-status="done"' in progress and "hx-trigger" not in progress
     errors = c.get(f"/jobs/{job.pk}/result/")
     assert b"".join(errors.streaming_content).decode("utf-8-sig").splitlines()[1].startswith("3,Email,bad,")
-    r = c.post(f"/imports/{job.pk}/undo/")
-    assert Contact.objects.count() == 0 and Job.objects.get().status == "undone"
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(f"/imports/{job.pk}/undo/")
+    assert Contact.objects.count() == 0 and Job.objects.get(pk=job.pk).status == "undone"
+    undo = Job.objects.get(kind="undo")
+    assert undo.params == {"import": job.pk} and undo.status == "done" and undo.done == undo.total == 3
+    assert undo.counts == {"removed": 3, "restored": 0}  # two contacts and the account made for one
+    page = c.get(f"/imports/{job.pk}/").content.decode()
+    assert 'data-testid="undo-progress"' in page and 'data-testid="import-undo"' not in page
+    assert f'href="/imports/{job.pk}/"' in c.get(f"/jobs/{undo.pk}/progress/").content.decode()
 
 
 def test_progress_fragment_polls_while_running(org):
@@ -136,8 +143,14 @@ def test_api_shape(org, django_capture_on_commit_callbacks):
     assert got["errors"] == []
     job = c.get(f"/api/v1/jobs/{body['id']}").json()
     assert set(job) >= {"id", "kind", "status", "total", "done", "percent", "counts", "result_url"}
-    r = c.post(f"/api/v1/imports/{body['id']}/undo")
-    assert r.status_code == 200 and r.json()["status"] == "undone" and Contact.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(f"/api/v1/imports/{body['id']}/undo")
+    assert r.status_code == 202 and r.json()["kind"] == "undo" and r.json()["status"] == "pending"
+    assert c.get(f"/api/v1/jobs/{r.json()['id']}").json()["status"] == "done"
+    assert (
+        c.get(f"/api/v1/imports/{body['id']}").json()["status"] == "undone" and Contact.objects.count() == 0
+    )
+    assert c.post(f"/api/v1/imports/{body['id']}/undo").status_code == 409
 
 
 def test_api_explicit_mapping_and_bad_input(org, django_capture_on_commit_callbacks, settings):
