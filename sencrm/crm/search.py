@@ -32,7 +32,7 @@ def register_crm() -> None:
     """Called from ``CrmConfig.ready``."""
     register(Account, title="name", subtitle=account_subtitle, icon="building")
     register(Contact, title="full_name", subtitle=contact_subtitle, icon="user", select_related=["account"])
-    register(Lead, title=str, subtitle=lead_subtitle, icon="target")
+    register(Lead, title=str, subtitle=lead_subtitle, icon="target", index_fields=["full_name", "company"])
     register(
         Opportunity,
         title="name",

@@ -14,29 +14,36 @@ lists instead of reading rows and checking them: an *own*-scope rep finds his 20
 million contacts as fast as a director finds the first 20 of 380,000.
 
 SQLite: an FTS5 table (columns ``title``, ``body``, ``meta``, ``detail=column`` to keep it small,
-prefix indexes of 1, 2 and 3 characters for as-you-type). PostgreSQL: ``id bigint`` + ``doc tsvector``
+prefix indexes of 1 to 6 characters for as-you-type: a longer prefix query makes FTS5 merge the
+posting lists of every matching word first, while an indexed prefix is one list read up to the
+``LIMIT``). PostgreSQL: ``id bigint`` + ``doc tsvector``
 with a GIN index; title words carry weight A, body words C and meta tokens B, so ``'ngu':*AC``
 matches a word start in the title or body and never a meta token.
 """
 
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 
-from sencrm.core.search.query import Document, Query, kind_token
+from sencrm.core.search.query import Document, Query, kind_token, star
 
 TABLE = "core_search"
 
 
 class Engine(ABC):
-    """Interface of an engine; ``kinds`` are kind codes, ``scope`` meta tokens (None: all)."""
+    """Interface of an engine; ``kinds`` are kind codes, ``scope`` meta tokens (None: all of them).
 
-    def ids(self, query: Query, match: str, kinds: list[int], scope: list[str] | None, limit: int):
+    ``kinds=None`` means every kind in the index: no kind token to intersect with (a million-long
+    posting list saved on the commonest search, everything a director may see).
+    """
+
+    def ids(self, query: Query, match: str, kinds: list[int] | None, scope: list[str] | None, limit: int):
         with connection.cursor() as cursor:
             cursor.execute(self.select_sql(), [self.expression(query, match, kinds, scope), limit])
             return [row[0] for row in cursor.fetchall()]
 
-    def count(self, query: Query, kinds: list[int], scope: list[str] | None, cap: int) -> int:
+    def count(self, query: Query, kinds: list[int] | None, scope: list[str] | None, cap: int) -> int:
         """Matches of ``query`` anywhere, counted up to ``cap`` (a count must not cost a scan)."""
         with connection.cursor() as cursor:
             cursor.execute(
@@ -58,20 +65,32 @@ class Engine(ABC):
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE} WHERE {self.key_column} BETWEEN %s AND %s", [low, high])
 
+    @contextmanager
+    def rebuild(self, large: bool):
+        """Empty the whole index for a rebuild from the records, written inside the ``with``.
+
+        ``large``: many rows follow, so the engine may trade the time the index is unusable for a
+        much faster load (PostgreSQL builds its GIN index once at the end instead of row by row).
+        """
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(self.empty_sql)
+        yield
+
     # Engine-specific parts
     key_column = "id"
+    empty_sql = f"DELETE FROM {TABLE}"
 
     @abstractmethod
     def select_sql(self) -> str:
         """The SELECT returning record keys for a MATCH expression."""
 
     @abstractmethod
-    def expression(self, query: Query, match: str, kinds: list[int], scope: list[str] | None) -> str:
+    def expression(self, query: Query, match: str, kinds: list[int] | None, scope: list[str] | None) -> str:
         """The engine's match expression for one ranking tier."""
 
     @abstractmethod
-    def write(self, docs: list[Document]) -> None:
-        """Insert or replace the index rows of ``docs``."""
+    def write(self, docs: list[Document], new: bool = False) -> None:
+        """Insert or replace the index rows of ``docs`` (``new``: they are known not to be there)."""
 
 
 class SqliteEngine(Engine):
@@ -86,26 +105,52 @@ class SqliteEngine(Engine):
     def _any(tokens: list[str], prefix: str = "") -> str:
         return "(" + " OR ".join(f'"{t}"{prefix}' for t in tokens) + ")"
 
+    @staticmethod
+    def _word(word: str, tail: str | None) -> str:
+        """A word start in the title or body — or, for digits, the end of a number."""
+        text = f'{{title body}} : "{word}"' + (" *" if star(word) else "")
+        return f'({text} OR meta : "{tail}" *)' if tail else text
+
     def expression(self, query, match, kinds, scope):
-        words = " AND ".join(f'"{w}" *' for w in query.words)
         if match == "exact":
             text = f'meta : "{query.exact}"'
         elif match == "title":
-            text = f"title : ({words})"
-        elif query.numbers:
-            alternatives = [f'"{n}" *' for n in query.numbers] + ([f"({words})"] if words else [])
-            text = "{title body} : (" + " OR ".join(alternatives) + ")"
+            text = "title : (" + " AND ".join(f'"{w}"' + (" *" if star(w) else "") for w in query.words) + ")"
         else:
-            text = "{title body} : (" + words + ")"
-        parts = [text, "meta : " + self._any([kind_token(c) for c in kinds])]
+            words = " AND ".join(self._word(w, query.tails.get(w)) for w in query.words)
+            alternatives = [f'{{title body}} : "{n}" *' for n in query.numbers]
+            if query.number_tail:
+                alternatives.append(f'meta : "{query.number_tail}" *')
+            if alternatives:
+                text = "(" + " OR ".join(alternatives + ([f"({words})"] if words else [])) + ")"
+            else:
+                text = f"({words})"
+        parts = [text]
+        if kinds is not None:
+            parts.append("meta : " + self._any([kind_token(c) for c in kinds]))
         if scope is not None:
             parts.append("meta : " + self._any(scope))
         return " AND ".join(parts)
 
-    def write(self, docs):
+    # Dropping the FTS5 table is instant; ``DELETE`` would read back every row to unindex it.
+    empty_sql = f"DROP TABLE IF EXISTS {TABLE}"
+    create_sql = (
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(title, body, meta, "
+        "tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3 4 5 6', detail = column)"
+    )  # as migrations core.0004_search_index and 0008_search_prefixes leave it
+
+    @contextmanager
+    def rebuild(self, large):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(self.empty_sql)
+            cursor.execute(self.create_sql)
+        yield
+
+    def write(self, docs, new=False):
         if not docs:
             return
-        self.remove([d.key for d in docs])
+        if not new:
+            self.remove([d.key for d in docs])
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO {TABLE} (rowid, title, body, meta) VALUES (%s, %s, %s, %s)",
@@ -118,29 +163,81 @@ def _lexeme(token: str) -> str:
 
 
 class PostgresEngine(Engine):
-    """A tsvector built from the folded tokens (no parser, no dictionary: they are final)."""
+    """A tsvector built from the folded tokens (no parser, no dictionary: they are final).
+
+    GIN reads a prefix (``'h':*``) by collecting every posting of every matching word into a
+    bitmap before anything else: for "tran thi thu h" over a million names that is most of the
+    index (300 ms). So several words are first asked for as typed — the words before the last
+    whole (``'tran':A``, posting lists GIN intersects by skipping), the last one a prefix checked
+    on the rows found, outside the index — and only if that finds nothing, every word as a prefix
+    ("ngu va an").
+    """
 
     def select_sql(self) -> str:
         return f"SELECT id FROM {TABLE} WHERE doc @@ %s::tsquery LIMIT %s"
 
     @staticmethod
-    def _any(tokens: list[str], suffix: str) -> str:
-        return "(" + " | ".join(_lexeme(t) + suffix for t in tokens) + ")"
+    def _from_the_start(cursor) -> None:
+        """A sequential scan with a LIMIT (the plan for common words) must start at the table's
+        first page, not where the last scan of the table happened to be (PostgreSQL's
+        synchronized scans): from there, the next hit may be 500,000 rows away."""
+        if getattr(connection, "_sen_search_unsynced", None) is not connection.connection:
+            cursor.execute("SET synchronize_seqscans = off")
+            connection._sen_search_unsynced = connection.connection
 
-    def expression(self, query, match, kinds, scope):
-        weight = "A" if match == "title" else "AC"
-        words = " & ".join(f"{_lexeme(w)}:*{weight}" for w in query.words)
-        if match == "exact":
-            text = _lexeme(query.exact) + ":B"
-        elif match == "any" and query.numbers:
-            alternatives = [f"{_lexeme(n)}:*AC" for n in query.numbers] + ([f"({words})"] if words else [])
-            text = "(" + " | ".join(alternatives) + ")"
-        else:
-            text = "(" + words + ")"
-        parts = [text, self._any([kind_token(c) for c in kinds], ":B")]
+    def ids(self, query, match, kinds, scope, limit):
+        with connection.cursor() as cursor:
+            self._from_the_start(cursor)
+        words = query.words
+        if match != "exact" and len(words) > 1 and not (query.numbers or query.number_tail):
+            weight, tails = ("A", {}) if match == "title" else ("AC", query.tails)
+            last = words[-1] if not words[-1].isdigit() else ""  # digits: few words start so, index them
+            indexed = [
+                self._word(w, weight, tails.get(w)) if w.isdigit() else f"{_lexeme(w)}:{weight}"
+                for w in (words[:-1] if last else words)
+            ]
+            sql, params = (
+                f"SELECT id FROM {TABLE} WHERE doc @@ %s::tsquery",
+                [self._and(["(" + " & ".join(indexed) + ")"], kinds, scope)],
+            )
+            if last:
+                sql += " AND ts_match_vq(doc, %s::tsquery)"
+                params.append(self._word(last, weight, None))
+            with connection.cursor() as cursor:
+                cursor.execute(sql + " LIMIT %s", [*params, limit])
+                found = [row[0] for row in cursor.fetchall()]
+            if found:
+                return found
+        return super().ids(query, match, kinds, scope, limit)
+
+    def _and(self, parts: list[str], kinds, scope) -> str:
+        if kinds is not None:
+            parts.append(self._any([kind_token(c) for c in kinds], ":B"))
         if scope is not None:
             parts.append(self._any(scope, ":B"))
         return " & ".join(parts)
+
+    @staticmethod
+    def _any(tokens: list[str], suffix: str) -> str:
+        return "(" + " | ".join(_lexeme(t) + suffix for t in tokens) + ")"
+
+    @staticmethod
+    def _word(word: str, weight: str, tail: str | None) -> str:
+        text = f"{_lexeme(word)}:{'*' if star(word) else ''}{weight}"
+        return f"({text} | {_lexeme(tail)}:*B)" if tail else text
+
+    def expression(self, query, match, kinds, scope):
+        if match == "exact":
+            text = _lexeme(query.exact) + ":B"
+        elif match == "title":
+            text = "(" + " & ".join(self._word(w, "A", None) for w in query.words) + ")"
+        else:
+            words = " & ".join(self._word(w, "AC", query.tails.get(w)) for w in query.words)
+            alternatives = [f"{_lexeme(n)}:*AC" for n in query.numbers]
+            if query.number_tail:
+                alternatives.append(f"{_lexeme(query.number_tail)}:*B")
+            text = "(" + " | ".join(alternatives + ([f"({words})"] if words else [])) + ")"
+        return self._and([text], kinds, scope)
 
     @staticmethod
     def _vector(doc: Document) -> str:
@@ -151,13 +248,29 @@ class PostgresEngine(Engine):
                 lexemes.append(f"{_lexeme(token)}:{position}{weight}")
         return " ".join(lexemes)
 
-    def write(self, docs):
+    empty_sql = f"TRUNCATE {TABLE}"
+    index_sql = f"CREATE INDEX IF NOT EXISTS {TABLE}_doc ON {TABLE} USING gin (doc)"
+
+    @contextmanager
+    def rebuild(self, large):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(self.empty_sql)
+            if large:
+                cursor.execute(f"DROP INDEX IF EXISTS {TABLE}_doc")
+        yield
+        if large:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                cursor.execute(self.index_sql)
+                cursor.execute(f"ANALYZE {TABLE}")
+
+    def write(self, docs, new=False):
         if not docs:
             return
+        conflict = "" if new else " ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc"
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {TABLE} (id, doc) VALUES (%s, %s::tsvector) "
-                "ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc",
+                f"INSERT INTO {TABLE} (id, doc) VALUES (%s, %s::tsvector){conflict}",
                 [(d.key, self._vector(d)) for d in docs],
             )
 

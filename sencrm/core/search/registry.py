@@ -34,6 +34,7 @@ class SearchKind:
     icon: str
     select_related: tuple[str, ...]
     code: int  # stable number of the kind inside index row ids
+    index_fields: tuple[str, ...] | None = None  # what the title reads; None: every field
 
     @property
     def label(self) -> str:
@@ -73,12 +74,17 @@ def register(
     icon: str = "dot",
     select_related: Sequence[str] = (),
     type: str | None = None,  # noqa: A002 - the public word is "type"
+    index_fields: Sequence[str] | None = None,
 ) -> SearchKind:
     """Make ``model`` (an ``OwnedModel``) findable by global search; safe to call twice.
 
     ``title`` and ``subtitle`` are field names or functions of the record; ``url`` defaults to
-    ``get_absolute_url``; ``icon`` is one of ``core.search.icons.ICONS``.
+    ``get_absolute_url``; ``icon`` is one of ``core.search.icons.ICONS``. ``index_fields``: the
+    fields a ``title`` function reads, so that a rebuild of the index loads only those (a title
+    given as a field name needs none).
     """
+    if index_fields is None and isinstance(title, str):
+        index_fields = [title]
     entity = model._meta.label_lower
     name = type or model._meta.model_name
     # A stable code from the entity name (not the registration order, which changes as modules come).
@@ -96,6 +102,7 @@ def register(
         icon=icon,
         select_related=tuple(select_related),
         code=code,
+        index_fields=None if index_fields is None else tuple(index_fields),
     )
     _KINDS[name] = kind
     return kind

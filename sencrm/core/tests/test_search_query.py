@@ -2,7 +2,8 @@
 
 from types import SimpleNamespace
 
-from sencrm.core.search.query import exact_token, parse_query, scope_tokens, tokens
+from sencrm.common.text import search_text
+from sencrm.core.search.query import exact_token, number_tails, parse_query, scope_tokens, tokens
 
 
 def test_tokens_are_folded_words():
@@ -30,3 +31,20 @@ def test_scope_tokens_mirror_visible_to(org):
     assert scope_tokens(org.bob) == [f"t{org.team_hn.pk}", f"o{org.bob.pk}"]
     assert sorted(scope_tokens(org.carol)) == sorted(f"b{b.pk}" for b in (org.hn, org.cg))
     assert scope_tokens(SimpleNamespace(data_scope="branch", branch_ids_below=list)) == []
+
+
+def test_digits_may_be_the_end_of_a_number():
+    assert parse_query("345678").tails == {"345678": "r876543"}
+    assert parse_query("lan 5678").tails == {"5678": "r8765"}  # next to a name: 4 digits are enough
+    assert parse_query("5678").tails == {}  # alone: too many numbers end like that
+    assert parse_query("lan 567").tails == {}
+    assert parse_query("345 678").number_tail == "r876543"
+    assert parse_query("45 678").number_tail == ""  # too short to be phone-like at all
+    assert parse_query("nguyen").tails == {} and parse_query("nguyen").number_tail == ""
+    assert parse_query("٣٤٥٦٧٨").tails == {}  # Arabic-Indic digits are words, not phone digits
+
+
+def test_long_numbers_get_one_tail_token_each():
+    body = tokens(search_text("Nguyễn Văn Ánh", "+84912345678", "0101248141", "12 Lê Lợi", "2024"))
+    assert number_tails(body) == ["r1418421010", "r8765432190"]
+    assert number_tails(tokens("+33612345678")) == ["r87654321633"]  # foreign: E.164 digits as they are

@@ -4,6 +4,8 @@ Runs on whichever database the suite uses: SQLite exercises the FTS5 engine, Pos
 (``DATABASE_URL``) the tsvector/GIN engine.
 """
 
+from io import StringIO
+
 import pytest
 from django.db import connection
 
@@ -165,3 +167,33 @@ def test_odd_input_is_harmless(org, people):
     for q in ['"', "*", "AND", "a OR b", "(", "'", "nguyen:*", "-", "   ", "đ" * 300, "NEAR(a b)"]:
         search(org.erin, q)
         search_counts(org.erin, q)
+
+
+def test_a_large_rebuild_loads_in_bulk_and_finds_the_same(org, people, monkeypatch):
+    from sencrm.core.search import service
+
+    monkeypatch.setattr(service, "REBUILD_LARGE", 1)  # PostgreSQL: GIN index dropped, built at the end
+    Contact.objects.filter(pk=people["duc"].pk).update(full_name="Đỗ Hùng", search_text=" do hung ")
+    assert search_reindex() == 4
+    assert titles(org.alice, "do hung") == ["Đỗ Hùng"]
+    assert titles(org.alice, "dang minh") == []
+    assert titles(org.alice, "345678") == ["Nguyễn Văn Ánh"]
+    assert titles(org.mallory, "nguyen") == []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'core_search' ORDER BY 1")
+            assert [r[0] for r in cursor.fetchall()] == ["core_search_doc", "core_search_pkey"]
+
+
+def test_reindex_command(org, people):
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("search_reindex", stdout=out)
+    assert out.getvalue().startswith("4 records indexed in ")
+    out = StringIO()
+    call_command("search_reindex", "--entity", "crm.account", stdout=out)
+    assert out.getvalue().startswith("crm.account: 1 records indexed in ")
+    assert titles(org.alice, "hoa sen") == ["Công ty Hoa Sen"]
+    with pytest.raises(CommandError, match="crm.planet is not registered"):
+        call_command("search_reindex", "--entity", "crm.planet")

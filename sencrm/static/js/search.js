@@ -1,5 +1,6 @@
 // The top bar's search box: keyboard navigation of the as-you-type dropdown (htmx fills it).
-// ↑/↓ move through the results, Enter opens the chosen one (or the results page), Esc closes.
+// ↑/↓ move through the results, Enter opens the chosen one (or the results page), Esc closes
+// (and, pressed again, empties the box as any search field does).
 (() => {
   const form = document.querySelector("[data-sen-search]");
   if (!form) return;
@@ -40,7 +41,8 @@
     } else if (event.key === "Enter" && active >= 0) {
       event.preventDefault();
       window.location.href = items()[active].href;
-    } else if (event.key === "Escape") {
+    } else if (event.key === "Escape" && menu.childElementCount) {
+      event.preventDefault(); // the first Esc closes the list and keeps the words; a second clears the box
       close();
     }
   });
