@@ -38,9 +38,10 @@ ACTIONS = {
 }
 
 # Fields a bulk "set a field" may change, per record kind: plain choices, flags and dates whose
-# change needs no other service (an opportunity's stage goes through ``opportunity_move`` and a
-# lead's conversion through ``lead_convert``, so neither is here). Modules add theirs with
-# ``bulk_fields_register``.
+# change needs no other service (an opportunity's stage goes through ``opportunity_move``, see
+# ``SERVICE_FIELDS``; a lead's conversion through ``lead_convert``, not in bulk). Custom fields
+# (``cf_<key>``) are always settable, validated by ``core.services.custom_fields``. Modules add
+# theirs with ``bulk_fields_register``.
 _BULK_FIELDS: dict[str, list[str]] = {
     "crm.account": ["type"],
     "crm.contact": ["preferred_channel", "preferred_time", "do_not_contact"],
@@ -56,6 +57,71 @@ def bulk_fields_register(entity: str, fields: Iterable[str]) -> None:
 
 def bulk_fields(model) -> list[str]:
     return list(_BULK_FIELDS.get(model._meta.label_lower, []))
+
+
+# Fields a bulk "set a field" changes through their own service, per record kind: an opportunity's
+# stage moves through ``opportunity_move`` (stage history, probability, won/lost rules).
+SERVICE_FIELDS: dict[str, list[str]] = {"crm.opportunity": ["stage"]}
+CUSTOM_PREFIX = "cf_"  # custom fields go by ``cf_<key>``, as in the list's filters and columns
+
+
+def _custom_field(model, field_name: str):
+    from sencrm.core.services.custom_fields import custom_fields_for
+
+    if not field_name.startswith(CUSTOM_PREFIX):
+        return None
+    key = field_name[len(CUSTOM_PREFIX) :]
+    return next((cf for cf in custom_fields_for(model.entity()) if cf.key == key), None)
+
+
+def settable_fields(model) -> list[dict]:
+    """Every field a bulk "set a field" may change: name, label, input kind and choices."""
+    from sencrm.core.models import CustomField
+    from sencrm.core.services.custom_fields import custom_fields_for
+
+    fields = []
+    for name in bulk_fields(model):
+        model_field = model._meta.get_field(name)
+        kind = display.field_kind(model, name)
+        choices = [(str(v), str(label)) for v, label in model_field.choices] if model_field.choices else []
+        if kind == "bool":
+            choices = [("true", _("Yes")), ("false", _("No"))]
+        fields.append(
+            {"name": name, "label": display.field_label(model, name), "kind": kind, "choices": choices}
+        )
+    if "stage" in SERVICE_FIELDS.get(model._meta.label_lower, []):
+        from sencrm.crm.models import Stage
+
+        stages = Stage.objects.select_related("pipeline").order_by(
+            "pipeline__position", "pipeline_id", "position"
+        )
+        fields.append(
+            {
+                "name": "stage",
+                "label": display.field_label(model, "stage"),
+                "kind": "stage",
+                "choices": [(str(s.pk), f"{s.pipeline} › {s}") for s in stages],
+                "lost_stages": [str(s.pk) for s in stages if s.kind == Stage.Kind.LOST],
+            }
+        )
+    t = CustomField.Type
+    for cf in custom_fields_for(model.entity()):
+        choices: list = []
+        if cf.type in (t.CHOICE, t.MULTI):
+            choices = [(str(c), str(c)) for c in cf.choices]
+        elif cf.type == t.BOOL:
+            choices = [("true", _("Yes")), ("false", _("No"))]
+        elif cf.type == t.USER:
+            choices = [(str(u.pk), str(u)) for u in get_user_model().objects.filter(is_active=True)]
+        fields.append(
+            {
+                "name": CUSTOM_PREFIX + cf.key,
+                "label": cf.label,
+                "kind": {t.DATE: "date", t.MULTI: "multi"}.get(cf.type, "text"),
+                "choices": choices,
+            }
+        )
+    return fields
 
 
 def inline_limit() -> int:
@@ -91,6 +157,7 @@ class BulkRequest:
     field_name: str = ""
     ids: list[int] | None = None  # None: every record the query string matches
     query: str = ""
+    lost_reason: str = ""  # moving deals to a lost stage
 
     def as_params(self, view_class) -> dict:
         from sencrm.common.exports import view_path
@@ -107,6 +174,7 @@ class BulkRequest:
             "field": self.field_name,
             "ids": self.ids,
             "query": self.query,
+            "lost_reason": self.lost_reason,
         }
 
 
@@ -119,12 +187,14 @@ def _message(exc: ValidationError) -> str:
 
 
 def bulk_prepare(
-    model, *, action: str, value=None, field_name: str = "", ids=None, query: str = ""
+    model, *, action: str, value=None, field_name: str = "", ids=None, query: str = "", lost_reason: str = ""
 ) -> BulkRequest:
     """Check the action and turn its raw value (form or JSON) into what the services take.
 
-    Raises ValidationError (``{"value": [...]}``) when the action cannot run at all: an unknown
-    user or branch, no tag names, a field outside the allow-list or a value of the wrong type.
+    Raises ValidationError (``{"value": [...]}``, the message naming the field) when the action
+    cannot run at all: an unknown user or branch, no tag names, a field outside the allow-list, a
+    value of the wrong type (custom fields: as ``clean_custom`` says), a stage that does not exist
+    or a lost stage without ``lost_reason``.
     Errors that depend on the record (a choice a record's rules reject) are reported per record.
     """
     from sencrm.core.models import Branch
@@ -156,17 +226,68 @@ def bulk_prepare(
             raise ValidationError({"value": [_("Give at least one tag.")]})
         req.value = names
     elif action == "set_field":
+        req.field_name = field_name
+        if field_name in SERVICE_FIELDS.get(model._meta.label_lower, []):
+            req.value, req.lost_reason = _prepare_stage(model, raw, lost_reason)
+            return req
+        cf = _custom_field(model, field_name)
+        if cf is not None:
+            req.value = _prepare_custom(model, cf, raw)
+            return req
         if field_name not in bulk_fields(model):
             raise ValidationError({"field": [_("This field cannot be changed in bulk.")]})
         model_field = model._meta.get_field(field_name)
         try:
             req.value = model_field.to_python(raw if raw != "" else None)
         except ValidationError as exc:
-            raise ValidationError({"value": exc.messages}) from None
+            label = display.field_label(model, field_name)
+            raise ValidationError({"value": [f"{label}: {m}" for m in exc.messages]}) from None
         if req.value is None and not model_field.null:
             req.value = False if display.field_kind(model, field_name) == "bool" else ""
-        req.field_name = field_name
     return req
+
+
+def _prepare_stage(model, raw, lost_reason: str):
+    """The stage to move deals to, and the reason a lost stage needs (checked before any move)."""
+    from sencrm.common.text import nfc
+    from sencrm.crm.models import Stage
+
+    label = display.field_label(model, "stage")
+    stage = Stage.objects.filter(pk=int(raw) if str(raw).isdigit() else 0).first()
+    if stage is None:
+        raise ValidationError({"value": [_("%(field)s: choose a stage.") % {"field": label}]})
+    reason = nfc(str(lost_reason or "")).strip()
+    if stage.kind == Stage.Kind.LOST and not reason:
+        raise ValidationError(
+            {"lost_reason": [_("%(field)s: say why the deals were lost.") % {"field": label}]}
+        )
+    if len(reason) > 255:
+        raise ValidationError({"lost_reason": [_("The lost reason is at most 255 characters.")]})
+    return stage, reason
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def _prepare_custom(model, cf, raw):
+    """A custom field's value as the record services store it (blank clears), checked once for all."""
+    from sencrm.core.models import CustomField
+    from sencrm.core.services.custom_fields import clean_custom, custom_fields_for
+
+    if cf.type == CustomField.Type.BOOL and isinstance(raw, str) and raw != "":
+        raw = True if raw.strip().lower() in _TRUE else False if raw.strip().lower() in _FALSE else raw
+    elif cf.type == CustomField.Type.MULTI and isinstance(raw, str):
+        raw = [v.strip() for v in raw.split(",") if v.strip()]
+    # Other required fields count as filled here: whether a record has them is its own business
+    # (reported per record); ``current`` values are not validated again, only the required check.
+    others = {f.key: "-" for f in custom_fields_for(model.entity()) if f.required and f.key != cf.key}
+    try:
+        cleaned = clean_custom(model.entity(), {cf.key: raw}, current=others)
+    except ValidationError as exc:
+        messages = exc.message_dict.get(f"custom.{cf.key}") or exc.messages
+        raise ValidationError({"value": [f"{cf.label}: {m}" for m in messages]}) from None
+    return cleaned.get(cf.key, "")
 
 
 def _tag_names_after(obj, req: BulkRequest) -> list[str] | None:
@@ -199,6 +320,12 @@ def _apply_one(obj, req: BulkRequest, by) -> bool:
         updated = record_update(obj, by=by, data={"owner": req.value})
     elif req.action == "move_branch":
         updated = record_update(obj, by=by, data={"branch": req.value})
+    elif req.field_name == "stage" and "stage" in SERVICE_FIELDS.get(obj._meta.label_lower, []):
+        from sencrm.crm.services.opportunities import opportunity_move
+
+        updated = opportunity_move(opportunity=obj, stage=req.value, by=by, lost_reason=req.lost_reason)
+    elif req.field_name.startswith(CUSTOM_PREFIX):
+        updated = record_update(obj, by=by, data={}, custom={req.field_name[len(CUSTOM_PREFIX) :]: req.value})
     else:
         updated = record_update(obj, by=by, data={req.field_name: req.value})
     return updated.version != obj.version
@@ -293,6 +420,7 @@ def bulk_job_run(job_id: int) -> None:
                 field_name=params.get("field", ""),
                 ids=params.get("ids"),
                 query=params.get("query", ""),
+                lost_reason=params.get("lost_reason", ""),
             )
             result = bulk_apply(
                 view_class, user=user, req=req, progress=lambda n: job_progress(job_id, done=n)

@@ -121,9 +121,17 @@ def bulk_view(request, view_class):
     value = request.POST.get("value", "")
     if action in ("add_tags", "remove_tags") and request.POST.getlist("tags"):
         value = request.POST.getlist("tags")
+    if len(request.POST.getlist("value")) > 1:  # a multiple-choice custom field
+        value = request.POST.getlist("value")
     try:
         req = bulk.bulk_prepare(
-            model, action=action, value=value, field_name=request.POST.get("field", ""), ids=ids, query=query
+            model,
+            action=action,
+            value=value,
+            field_name=request.POST.get("field", ""),
+            ids=ids,
+            query=query,
+            lost_reason=request.POST.get("lost_reason", ""),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -165,7 +173,6 @@ def bulk_value_input(request, view_class):
     """The value input an action needs (users, branches, tags, the allowed fields and choices)."""
     from django.contrib.auth import get_user_model
 
-    from sencrm.common import display
     from sencrm.core.models import Branch, Tag
 
     model = view_class.model
@@ -178,18 +185,7 @@ def bulk_value_input(request, view_class):
     elif action in ("add_tags", "remove_tags"):
         context["tags"] = list(Tag.objects.values_list("name", flat=True)[:500])
     elif action == "set_field":
-        fields = []
-        for name in bulk.bulk_fields(model):
-            model_field = model._meta.get_field(name)
-            kind = display.field_kind(model, name)
-            choices = (
-                [(str(v), str(label)) for v, label in model_field.choices] if model_field.choices else []
-            )
-            if kind == "bool":
-                choices = [("true", _("Yes")), ("false", _("No"))]
-            fields.append(
-                {"name": name, "label": display.field_label(model, name), "kind": kind, "choices": choices}
-            )
+        fields = bulk.settable_fields(model)
         context["fields"] = fields
         chosen = request.GET.get("field", "")
         context["field"] = next((f for f in fields if f["name"] == chosen), fields[0] if fields else None)

@@ -173,3 +173,133 @@ def test_api_export_streams_small_and_queues_large(client, org, settings):
     assert response.json()["job"] == Job.objects.latest("pk").pk
     login(client, org.viewer)
     assert client.get("/api/v1/contacts/export").status_code == 403
+
+
+# --- The fast reader (values in chunks) writes exactly what the record instances give ------------
+def _reference_rows(plan) -> list[list]:
+    """``cell_value`` of every column on model instances: what exports wrote before the fast path."""
+    from sencrm.common.exports import cell_value
+
+    qs = plan.queryset.select_related(*{r for c in plan.columns for r in c.select_related})
+    return [[cell_value(c, obj, plan.users) for c in plan.columns] for obj in qs]
+
+
+@pytest.mark.parametrize("kind", ["contacts", "accounts", "leads", "opportunities", "activities"])
+def test_fast_rows_equal_the_instances_cells(org, settings, kind):
+    import datetime
+
+    from django.utils import translation
+
+    from sencrm.common import exports
+    from sencrm.crm.api_exports import LISTS
+
+    settings.SENCRM_EXPORT_INLINE_ROWS = 5000
+    entity = {"contacts": "contact", "accounts": "account", "leads": "lead", "opportunities": "opportunity",
+              "activities": "activity"}[kind]  # fmt: skip
+    for key, type_, extra in [
+        ("so", "number", {}), ("tien", "money", {}), ("ngay", "date", {}), ("co", "bool", {}),
+        ("ban", "user", {}), ("chon", "choice", {"choices": ["A", "B"]}),
+        ("nhieu", "multi", {"choices": ["X", "Y"]}), ("chu", "text", {}),
+    ]:  # fmt: skip
+        CustomField.objects.create(entity=f"crm.{entity}", key=key, label=key, type=type_, **extra)
+    customs = [
+        {"so": 1.5, "tien": 2_000_000, "ngay": "2026-02-03", "co": True, "ban": org.bob.pk, "chon": "A",
+         "nhieu": ["Y", "X"], "chu": "=SUM(A1)"},
+        {"co": False, "so": -3},
+        {},
+    ]  # fmt: skip
+    account = make("account", org.erin, "Công ty =Sen", phone="+84 24 3826 4567", tax_code="0101248141")
+    phones = ["0912345678", "+84 24 3826 4567", "+1 650 253 0000", "0199 123 4567", ""]
+    for i, custom in enumerate(customs * 2):
+        extra = {}
+        if entity in ("contact", "lead"):
+            extra = {"mobile": phones[i % len(phones)], "email": f"x{i}@example.vn"}
+        if entity == "contact":
+            extra.update(
+                account=account if i % 2 else None, do_not_contact=bool(i % 2),
+                preferred_channel=["", "zalo"][i % 2], birthday=datetime.date(1990, 1, 1 + i),
+            )  # fmt: skip
+        if entity == "activity":
+            extra = {
+                "kind": "call" if i % 2 else "task",
+                "occurred_at": datetime.datetime(2026, 1, 2, 3, 4, tzinfo=datetime.UTC),
+            }
+        if entity == "opportunity":
+            extra = {"account": account, "expected_close": datetime.date(2026, 5, 1 + i)} if i % 2 else {}
+        make(entity, org.erin if i % 3 else org.alice, f"-Tên {i}", custom=custom,
+             tags=["VIP", "Đối tác"][: i % 3], **extra)  # fmt: skip
+    view = LISTS[kind]
+    from sencrm.core.services.custom_fields import custom_fields_for
+
+    columns = [c.name for c in view().bound_columns(custom_fields_for(f"crm.{entity}"))]
+    assert any(n.startswith("cf_") for n in columns)
+    for language in ("en", "vi"):
+        with translation.override(language):
+            plan = exports.export_plan(view, org.erin, "sort=-created_at", columns)
+            assert [c.name for c in plan.columns] == columns
+            reference = _reference_rows(plan)
+            assert len(reference) >= 6
+            fast = [list(r) for r in plan.rows()]
+            assert fast == reference
+            texts = [list(r) for chunk in plan.text_chunks() for r in chunk]
+            assert texts == [[exports.text_value(v) for v in row] for row in reference]
+            # XLSX: the same cells, typed (dates come back as date-times), formulas neutralised.
+            out = io.BytesIO()
+            assert exports.write_xlsx(plan, out) == len(reference)
+            out.seek(0)
+            sheet = [list(r) for r in load_workbook(out, read_only=True).active.iter_rows(values_only=True)]
+            assert sheet[0] == [safe_text(h) for h in plan.header()]
+            expected = [[_as_read(v) for v in row] for row in reference]
+            assert [[_ms(v) for v in row] for row in sheet[1:]] == [[_ms(v) for v in row] for row in expected]
+
+
+def _ms(value):
+    """Date-times to the millisecond (an Excel serial number keeps no more)."""
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        return round(value.timestamp() * 1000)
+    return value
+
+
+def _as_read(value):
+    """A cell as openpyxl reads it back from an XLSX."""
+    import datetime
+
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return datetime.datetime.combine(value, datetime.time())
+    return value
+
+
+def test_fast_rows_follow_visibility_filters_and_sort(org):
+    from sencrm.common import exports
+    from sencrm.crm.views.contacts import ContactListView
+
+    for i in range(5):
+        make("contact", org.alice, f"Lê Văn {i}", tags=["VIP"] if i % 2 else None)
+    make("contact", org.mallory, "Võ Thị Mai", tags=["VIP"])
+    from sencrm.core.models import Tag
+
+    vip = Tag.objects.get(name="VIP")
+    plan = exports.export_plan(
+        ContactListView, org.alice, f"tag={vip.pk}&sort=-full_name", ["full_name", "tags"]
+    )
+    assert [list(r) for r in plan.rows()] == [["Lê Văn 3", "VIP"], ["Lê Văn 1", "VIP"]]
+
+
+def test_label_fields_are_what_str_shows(org):
+    from django.apps import apps
+
+    from sencrm.common.exports import LABEL_FIELDS
+
+    records = {
+        "crm.account": make("account", org.erin, "Công ty A"),
+        "crm.contact": make("contact", org.erin, "Nguyễn Văn A"),
+        "crm.opportunity": make("opportunity", org.erin, "Deal A"),
+        "crm.activity": make("activity", org.erin, "Gọi lại"),
+    }
+    for label, field_name in LABEL_FIELDS.items():
+        obj = apps.get_model(label).objects.get(pk=records[label].pk)
+        assert str(obj) == getattr(obj, field_name)

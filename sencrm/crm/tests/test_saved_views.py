@@ -177,3 +177,29 @@ def test_list_page_links_to_segments_and_views(client, org, contacts):
     assert 'data-testid="segment-from-list"' in html
     assert 'data-testid="views"' in html
     assert 'data-testid="advanced-toggle"' in html
+
+
+def test_export_and_bulk_of_a_bare_saved_view_link_take_its_filters_and_columns(client, org, contacts):
+    """``?view=<id>`` alone (the view just opened from the menu) means the view's filters: an export
+    or a "select all matching" bulk action from there must not take every record."""
+    import csv
+    import io
+
+    from sencrm.crm.models import Contact
+
+    view = svc.saved_view_create(
+        by=org.erin, entity="crm.contact",
+        data={"name": "Bán lẻ", "filters": RETAIL, "columns": ["full_name", "account"]},
+    )  # fmt: skip
+    login(client, org.erin)
+    response = client.get(url("contact", "export"), {"view": view.pk, "format": "csv"})
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0] == ["Name", "Account"]
+    assert sorted(r[0] for r in rows[1:]) == ["Lê Bán Lẻ", "Võ Bán Lẻ"]
+    client.post(
+        url("contact", "bulk"),
+        {"action": "add_tags", "value": "Bán lẻ", "all": "1", "query": f"view={view.pk}"},
+    )
+    tagged = set(Contact.objects.filter(tags__name="Bán lẻ").values_list("pk", flat=True))
+    assert tagged == {contacts["alice_retail"].pk, contacts["mallory_retail"].pk}
