@@ -12,7 +12,8 @@ Every app's router builds on this module so the whole API behaves alike (DESIGN.
   starts, phone numbers typed any way),
   ``?sort=field,-field`` over an allow-list with the id as a stable tiebreak, field filters,
   ``?tag=`` (repeatable, all must match), ``?custom.<key>=value``, and offset pagination answered as
-  ``{"count": N, "next": url|null, "results": [...]}`` (``?limit=`` ≤ 200, ``?offset=``).
+  ``{"count": N, "count_exact": bool, "next": url|null, "results": [...]}`` (``?limit=`` ≤ 200,
+  ``?offset=``); ``count`` stops at 10,000 (``count_exact`` false) so big lists stay cheap.
 - **Concurrency**: details answer ``ETag: "<version>"``; PATCH and DELETE honour ``If-Match`` (and a
   ``version`` in a PATCH body). Without either, the write happens (last writer wins).
 - **Record routes**: ``add_record_routes`` gives a record kind list/create/detail/patch/delete/audit
@@ -52,7 +53,7 @@ from ninja.utils import check_csrf
 from pydantic import AfterValidator, ConfigDict, create_model
 
 from sencrm.common.access import RightDenied, get_object_for_user, merged_survivor, require_right
-from sencrm.common.lists import search
+from sencrm.common.lists import capped_count, search
 from sencrm.common.models import Action
 from sencrm.common.text import fold
 
@@ -493,12 +494,19 @@ class AuditEntryOut(Schema):
 
 
 def page_schema(item: type[Schema]) -> type[Schema]:
-    """The list envelope ``{"count", "next", "results"}`` for ``item``."""
+    """The list envelope ``{"count", "count_exact", "next", "results"}`` for ``item``."""
     name = f"{item.__name__.removesuffix('Out')}Page"
     return create_model(
         name,
         __base__=Schema,
-        count=(int, Field(description="Rows matching the query, over all pages.")),
+        count=(
+            int,
+            Field(description="Rows matching the query over all pages, counted up to 10,000 (count_exact)."),
+        ),
+        count_exact=(
+            bool,
+            Field(True, description="False when more rows match than were counted: count is then a floor."),
+        ),
         next=(str | None, Field(None, description="URL of the next page; null on the last one.")),
         results=(list[item], ...),
     )
@@ -629,16 +637,26 @@ def apply_sort(qs: QuerySet, sort: str | None, allowed: dict[str, str], default:
 
 
 def paginate(request: HttpRequest, qs: QuerySet, params: ListParams) -> dict:
-    """One page of ``qs`` as ``{"count", "next", "results"}``; ``next`` keeps the other parameters."""
-    count = qs.count()
-    results = list(qs[params.offset : params.offset + params.limit])
+    """One page of ``qs`` as ``{"count", "count_exact", "next", "results"}``; ``next`` keeps the parameters.
+
+    One row more than the page is read to know whether a next page exists. The total is then known
+    without counting on a last page; otherwise it is counted up to ``COUNT_LIMIT`` rows
+    (``count_exact`` false beyond), so a list of a million rows does not scan them all each call.
+    """
+    rows = list(qs[params.offset : params.offset + params.limit + 1])
+    has_next = len(rows) > params.limit
+    results = rows[: params.limit]
+    if not has_next and (results or params.offset == 0):
+        count, exact = params.offset + len(results), True
+    else:
+        count, exact = capped_count(qs)
     next_url = None
-    if params.offset + params.limit < count:
+    if has_next:
         query = request.GET.copy()
         query["offset"] = str(params.offset + params.limit)
         query["limit"] = str(params.limit)
         next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-    return {"count": count, "next": next_url, "results": results}
+    return {"count": count, "count_exact": exact, "next": next_url, "results": results}
 
 
 # ---------------------------------------------------------------------------------------------------

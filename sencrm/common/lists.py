@@ -10,10 +10,21 @@ Query string of a list, for example ``/contacts/?q=nguyen&owner=4&tag=2&tag=7&so
 - ``q``        diacritic-insensitive search over the record's ``search_text`` (names, emails, phones)
 - ``sort``     a column name, ``-`` for descending; only the view's columns are allowed
 - ``page``     1-based page number (page size ``settings.SENCRM_PAGE_SIZE``)
+- ``after``, ``before``  keyset cursors of the next/previous links (the sort key of the last/first
+  row shown): a page reached by "next" costs the same at row 50 as at row 500,000 (no OFFSET)
 - filters      each filter's ``name``; repeating a parameter means "any of"
+
+Counting: a page fetches one row more than it shows to know whether a next page exists; the total
+is counted only when there is one, and then only up to ``COUNT_LIMIT`` rows ("1–50 of more than
+10,000"): an exact COUNT(*) over a million visible rows would cost more than the page itself.
 """
 
+import base64
+import binascii
 import datetime
+import decimal
+import json
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -25,6 +36,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -96,7 +108,7 @@ class Column:
             return display.custom_display(self.custom_field, value, context.get("users"))
         html = display.display_value(obj, self.name, self.kind)
         if self.link:
-            return SafeString(f'<a href="{obj.get_absolute_url()}" class="fw-medium">{html}</a>')
+            return SafeString(f'<a href="{display.record_url(obj)}" class="fw-medium">{html}</a>')
         return html
 
 
@@ -429,11 +441,85 @@ def search(qs, query: str):
 # --------------------------------------------------------------------------------------------------
 # The state of one list page
 # --------------------------------------------------------------------------------------------------
+#: Lists count their rows up to this many; beyond it the total reads "more than 10,000".
+COUNT_LIMIT = 10_000
+
+
+class Cells(list):
+    """The cells of one row (``{"css", "html"}`` each) and, as ``html``, its ``<td>`` elements.
+
+    The list template prints ``html`` (one string per row rather than a template loop per cell).
+    """
+
+    def __init__(self, columns: Sequence[Column], obj, context: dict):
+        super().__init__({"css": c.css, "html": c.cell(obj, context)} for c in columns)
+
+    @property
+    def html(self) -> SafeString:
+        parts = []
+        for cell in self:
+            opening = f'<td class="{cell["css"]}">' if cell["css"] else "<td>"
+            parts.append(f"{opening}{cell['html']}</td>")
+        return SafeString("".join(parts))
+
+
 @dataclass
 class SortLink:
     column: Column
     url_value: str  # the ?sort= value a click on the header sets
     active: str  # "", "asc" or "desc"
+
+
+@dataclass(frozen=True)
+class SortTerm:
+    """One ORDER BY term: a field path, its direction, and whether it can hold NULL (sorted last).
+
+    ``nullable`` is None when the path is no plain field (a custom-field key): such sorts page by
+    offset, since their values cannot be compared in a keyset condition on both databases.
+    """
+
+    path: str
+    descending: bool
+    nullable: bool | None
+
+    def expression(self, reverse: bool = False):
+        descending = self.descending != reverse
+        if self.path == "pk":
+            return "-pk" if descending else "pk"
+        expr = F(self.path)
+        if self.nullable is False:
+            # NOT NULL columns: a plain ASC/DESC, which an index in either direction serves (a
+            # "DESC NULLS LAST" does not match PostgreSQL's DESC index order, NULLS FIRST).
+            return expr.desc() if descending else expr.asc()
+        # NULLs last in the list's order; first when reading it backwards (previous page).
+        if descending:
+            return expr.desc(nulls_last=True) if not reverse else expr.desc(nulls_first=True)
+        return expr.asc(nulls_last=True) if not reverse else expr.asc(nulls_first=True)
+
+
+def path_nullable(model, path: str) -> bool | None:
+    """Whether the field at ``path`` (``account__sort_name``) may be NULL; None when it is no field."""
+    if path == "pk":
+        return False
+    nullable = False
+    for part in path.split("__"):
+        field = display.model_field(model, part) if model is not None else None
+        if field is None or field.many_to_many or field.one_to_many:
+            return None
+        nullable = nullable or bool(field.null)
+        model = field.related_model if field.is_relation else None
+    return nullable  # a path ending on a foreign key is compared by its id
+
+
+def sort_terms(model, names: Sequence[str], descending: bool | None = None) -> list[SortTerm]:
+    """Terms for ``names`` (``-`` for descending unless ``descending`` is given), then the id tiebreak."""
+    terms = []
+    for name in names:
+        desc = name.startswith("-") if descending is None else descending
+        path = name.lstrip("-")
+        terms.append(SortTerm(path, desc, path_nullable(model, path) if model is not None else True))
+    first_desc = terms[0].descending if terms else False
+    return [*terms, SortTerm("pk", first_desc, False)]
 
 
 @dataclass
@@ -447,6 +533,8 @@ class ListState:
     sort: str = ""
     values: dict[str, list[str]] = field(default_factory=dict)
     page_number: str = "1"
+    after: str = ""  # keyset cursor of a "next" link
+    before: str = ""  # keyset cursor of a "previous" link
 
     @property
     def active_filters(self) -> int:
@@ -472,26 +560,38 @@ class ListState:
                 links.append(SortLink(column, column.name, ""))
         return links
 
-    def order_by(self, default: Sequence[str]) -> list:
-        """ORDER BY terms: the chosen column (nulls last on both databases), then id as tiebreak."""
+    def sort_terms(self, default: Sequence[str], model=None) -> list[SortTerm]:
+        """The ORDER BY of the page: the chosen column (or ``default``), then the id as tiebreak.
+
+        An unknown ``?sort=`` falls back to the default (and is forgotten, so links drop it).
+        """
         by_name = {c.name: c for c in self.columns if c.sort}
-        name = self.sort.lstrip("-")
-        column = by_name.get(name)
+        column = by_name.get(self.sort.lstrip("-"))
         if column is None:
             self.sort = ""
-            return default_order(default)
+            return sort_terms(model, default) if model is not None else _legacy_terms(default)
         descending = self.sort.startswith("-")
-        terms = [F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True) for f in column.sort]
-        return [*terms, "-pk" if descending else "pk"]
+        if model is None:
+            return [*(SortTerm(f, descending, True) for f in column.sort), SortTerm("pk", descending, False)]
+        return sort_terms(model, column.sort, descending)
+
+    def order_by(self, default: Sequence[str], model=None) -> list:
+        """ORDER BY terms: the chosen column (nulls last where NULL can occur), then id as tiebreak."""
+        return [t.expression() for t in self.sort_terms(default, model)]
 
 
-def default_order(default: Sequence[str]) -> list:
-    """ORDER BY terms for a view's default sort (``-`` for descending), nulls last, id tiebreak."""
-    terms = []
-    for term in default:
-        expr = F(term.lstrip("-"))
-        terms.append(expr.desc(nulls_last=True) if term.startswith("-") else expr.asc(nulls_last=True))
-    return [*terms, "-pk" if default and default[0].startswith("-") else "pk"]
+def _legacy_terms(default: Sequence[str]) -> list[SortTerm]:
+    terms = [SortTerm(t.lstrip("-"), t.startswith("-"), True) for t in default]
+    return [*terms, SortTerm("pk", bool(default) and default[0].startswith("-"), False)]
+
+
+def default_order(default: Sequence[str], model=None) -> list:
+    """ORDER BY terms for a view's default sort (``-`` for descending), nulls last, id tiebreak.
+
+    Without ``model`` every term is NULLS LAST; with it, only the terms that may hold NULL.
+    """
+    terms = sort_terms(model, default) if model is not None else _legacy_terms(default)
+    return [t.expression() for t in terms]
 
 
 def parse_state(request, columns: list[Column], filters: list[Filter], chosen: list[str] | None) -> ListState:
@@ -515,26 +615,56 @@ def parse_state(request, columns: list[Column], filters: list[Filter], chosen: l
         sort=request.GET.get("sort", "")[:60],
         values=values,
         page_number=request.GET.get("page", "1"),
+        after=request.GET.get("after", "")[:2000],
+        before=request.GET.get("before", "")[:2000],
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Counting and pages
+# --------------------------------------------------------------------------------------------------
+def capped_count(qs, limit: int | None = None) -> tuple[int, bool]:
+    """``(rows, exact)``: the rows of ``qs`` counted up to ``limit`` (then ``(limit, False)``).
+
+    ``SELECT COUNT(*) FROM (SELECT … LIMIT limit+1)`` stops reading after ``limit + 1`` rows.
+    """
+    limit = COUNT_LIMIT if limit is None else limit
+    n = qs.order_by()[: limit + 1].count()
+    return (n, True) if n <= limit else (limit, False)
+
+
+def _range_text(first: int, last: int, count: int, exact: bool) -> str:
+    if not count:
+        return _("No records")
+    values = {
+        "first": number_format(first, force_grouping=True),
+        "last": number_format(last, force_grouping=True),
+        "count": number_format(count, force_grouping=True),
+    }
+    if exact:
+        return _("%(first)s–%(last)s of %(count)s") % values
+    return _("%(first)s–%(last)s of more than %(count)s") % values
 
 
 @dataclass
 class PageInfo:
+    """A page of a Django ``Paginator`` (``paginate``), with a total that may be capped."""
+
     page: object
     count: int
     first: int
     last: int
+    exact: bool = True
 
     @property
     def range_text(self) -> str:
         """'1–50 of 12.345' (grouping by the language's separator)."""
-        if not self.count:
-            return _("No records")
-        return _("%(first)s–%(last)s of %(count)s") % {
-            "first": number_format(self.first, force_grouping=True),
-            "last": number_format(self.last, force_grouping=True),
-            "count": number_format(self.count, force_grouping=True),
-        }
+        return _range_text(self.first, self.last, self.count, self.exact)
+
+    @property
+    def count_text(self) -> str:
+        text = number_format(self.count, force_grouping=True)
+        return text if self.exact else f"{text}+"
 
     def page_numbers(self) -> list[int | None]:
         """Page numbers around the current one, None for gaps: [1, None, 4, 5, 6, None, 20]."""
@@ -548,22 +678,282 @@ class PageInfo:
         return numbers
 
 
-def paginate(qs, page_number, per_page: int | None = None) -> PageInfo:
-    """One page of ``qs``. The total is a plain COUNT(*) of the filtered queryset.
+class CappedPaginator(Paginator):
+    """A ``Paginator`` whose count stops at ``COUNT_LIMIT`` (pages beyond it stay reachable)."""
 
-    At a million rows an unfiltered COUNT still scans an index; if that shows in the benchmarks,
-    swap in an estimate (PostgreSQL ``reltuples``) for unfiltered lists.
-    """
-    paginator = Paginator(qs, per_page or settings.SENCRM_PAGE_SIZE)
+    exact = True
+
+    @cached_property
+    def count(self):
+        n, self.exact = capped_count(self.object_list)
+        return n if self.exact else n + 1
+
+    def validate_number(self, number):
+        number = super().validate_number(number) if self.exact else self._int_number(number)
+        return number
+
+    def _int_number(self, number):
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(_("That page number is not an integer")) from None
+        if number < 1:
+            raise EmptyPage(_("That page number is less than 1"))
+        return number
+
+
+def paginate(qs, page_number, per_page: int | None = None) -> PageInfo:
+    """One page of ``qs`` by number, its total counted up to ``COUNT_LIMIT`` (segment members)."""
+    paginator = CappedPaginator(qs, per_page or settings.SENCRM_PAGE_SIZE)
     try:
         page = paginator.page(page_number)
     except PageNotAnInteger:
         page = paginator.page(1)
     except EmptyPage:
         page = paginator.page(paginator.num_pages)
-    count = paginator.count
+    if not paginator.exact and not page.object_list:  # a number past the end of a long list
+        page = paginator.page(1)
+    count = paginator.count if paginator.exact else paginator.count - 1
     first = page.start_index() if count else 0
-    return PageInfo(page=page, count=count, first=first, last=page.end_index() if count else 0)
+    last = first + len(page.object_list) - 1 if count else 0
+    return PageInfo(page=page, count=count, first=first, last=last, exact=paginator.exact)
+
+
+# --- keyset cursors --------------------------------------------------------------------------------
+def _encode_value(value):
+    if isinstance(value, datetime.datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"d": value.isoformat()}
+    if isinstance(value, decimal.Decimal):
+        return {"n": str(value)}
+    return value
+
+
+def _decode_value(value):
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, raw),) = value.items()
+        if kind == "t":
+            return datetime.datetime.fromisoformat(raw)
+        if kind == "d":
+            return datetime.date.fromisoformat(raw)
+        if kind == "n":
+            return decimal.Decimal(raw)
+        raise ValueError(kind)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise ValueError(value)
+
+
+def encode_cursor(sort: str, values: Sequence) -> str:
+    """A URL-safe token for the row with sort key ``values`` in the list sorted by ``sort``."""
+    raw = json.dumps({"s": sort, "v": [_encode_value(v) for v in values]}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str, sort: str, size: int) -> list | None:
+    """The sort key a token holds, or None when it is malformed or made for another sort."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+        if not isinstance(data, dict) or data.get("s") != sort or not isinstance(data.get("v"), list):
+            return None
+        values = [_decode_value(v) for v in data["v"]]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, OverflowError):
+        return None
+    if len(values) != size or values[-1] is None or not isinstance(values[-1], int):
+        return None
+    return values
+
+
+def _keyset_q(terms: Sequence[SortTerm], values: Sequence, *, before: bool) -> Q:
+    """Rows strictly after (``before=False``) or before the row whose sort key is ``values``.
+
+    Lexicographic: the first term that differs decides, NULLs coming last in each term.
+    """
+    result = Q(pk__in=[])
+    equal = Q()
+    for term, value in zip(terms, values, strict=True):
+        greater = term.descending == before  # which comparison moves in the wanted direction
+        lookup = "gt" if greater else "lt"
+        if value is None:
+            # NULL is last: nothing of this term is after it; every non-NULL value is before it.
+            step = Q(**{f"{term.path}__isnull": False}) if before else Q(pk__in=[])
+            same = Q(**{f"{term.path}__isnull": True})
+        else:
+            step = Q(**{f"{term.path}__{lookup}": value})
+            if term.nullable is not False and not before:
+                step |= Q(**{f"{term.path}__isnull": True})
+            same = Q(**{f"{term.path}": value})
+        result |= equal & step
+        equal &= same
+    first, value = terms[0], values[0]
+    if value is not None and first.nullable is False:
+        # A range on the first term lets the index seek straight to the cursor.
+        bound = "gte" if first.descending == before else "lte"
+        result &= Q(**{f"{first.path}__{bound}": value})
+    return result
+
+
+@dataclass
+class PageLink:
+    """A link of the pager: the query-string values it sets (None removes one)."""
+
+    label: str
+    page: int | None
+    after: str | None = None
+    before: str | None = None
+    current: bool = False
+    rel: str = ""
+
+
+@dataclass
+class ListPage:
+    """One page of a list: its rows, where it stands, and the links around it."""
+
+    objects: list
+    number: int
+    per_page: int
+    count: int  # exact, or COUNT_LIMIT when ``exact`` is False
+    exact: bool
+    has_previous: bool
+    has_next: bool
+    previous_link: PageLink | None = None
+    next_link: PageLink | None = None
+    last_page: int | None = None
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.objects else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.objects) - 1 if self.objects else 0
+
+    @property
+    def range_text(self) -> str:
+        return _range_text(self.first, self.last, self.count, self.exact)
+
+    @property
+    def count_text(self) -> str:
+        text = number_format(self.count, force_grouping=True)
+        return text if self.exact else f"{text}+"
+
+    @property
+    def several_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    def links(self) -> list[PageLink | None]:
+        """The numbered links: first, the neighbours (keyset), current, last when known; None = gap."""
+        n = self.number
+        links: list[PageLink | None] = []
+        if n > 1:
+            links.append(PageLink("1", None))
+            if n > 3:
+                links.append(None)
+            if n > 2 and self.previous_link is not None:
+                links.append(PageLink(str(n - 1), self.previous_link.page, before=self.previous_link.before))
+        links.append(PageLink(str(n), n, current=True))
+        if self.next_link is not None:
+            links.append(PageLink(str(n + 1), self.next_link.page, after=self.next_link.after))
+        if self.last_page is not None and self.last_page > n + 1:
+            if self.last_page > n + 2 or self.next_link is None:
+                links.append(None)
+            links.append(PageLink(str(self.last_page), self.last_page))
+        elif self.last_page is None and self.has_next:
+            links.append(None)
+        return links
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(int(str(raw)), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def paginate_list(qs, state: ListState, terms: Sequence[SortTerm], per_page: int | None = None) -> ListPage:
+    """The page of ``qs`` (ordered by ``terms``) that ``state`` asks for.
+
+    ``?after=``/``?before=`` (the links "next" and "previous" carry) seek from a row's sort key, so
+    paging on costs the same at any depth; ``?page=N`` alone reads by offset (page numbers
+    typed or shared). One row more than the page is read to know whether a next one exists; the
+    total is counted (up to ``COUNT_LIMIT``) only when it is not known from the rows read.
+    """
+    per_page = per_page or settings.SENCRM_PAGE_SIZE
+    number = _page_number(state.page_number)
+    keyset = all(t.nullable is not None for t in terms)
+    keys = [f"sen_key_{i}" for i in range(len(terms) - 1)]
+    counted = qs  # counted without the sort keys: their joins are not needed to count
+    if keyset:
+        qs = qs.annotate(**{k: F(t.path) for k, t in zip(keys, terms, strict=False)})
+    sort_id = state.sort or "default"
+
+    rows: list = []
+    by_offset = True
+    has_previous = has_next = False
+    values = decode_cursor(state.after or state.before, sort_id, len(terms)) if keyset else None
+    if values is not None:
+        before = not state.after
+        narrowed = qs.filter(_keyset_q(terms, values, before=before))
+        if before:
+            narrowed = narrowed.order_by(*(t.expression(reverse=True) for t in terms))
+        rows = list(narrowed[: per_page + 1])
+        more = len(rows) > per_page
+        rows = rows[:per_page]
+        if before and more:
+            rows.reverse()
+            has_previous, has_next, by_offset = True, True, False
+            number = max(number, 2)
+        elif not before and rows:
+            has_previous, has_next, by_offset = True, more, False
+            number = max(number, 2)
+        else:  # back at the start, or past the end: read by number
+            number = 1 if before else number
+    offset = 0
+    if by_offset:
+        offset = (number - 1) * per_page
+        rows = list(qs[offset : offset + per_page + 1])
+        if not rows and number > 1:  # past the end: the last page (a short list), else the first
+            total, exact = capped_count(counted)
+            number = max(math.ceil(total / per_page), 1) if exact else 1
+            offset = (number - 1) * per_page
+            rows = list(qs[offset : offset + per_page + 1])
+        has_next = len(rows) > per_page
+        rows = rows[:per_page]
+        has_previous = number > 1
+
+    if not has_next and by_offset:
+        count, exact = offset + len(rows), True  # the last page: the rows before it and its own
+    else:
+        count, exact = capped_count(counted)
+    page = ListPage(
+        objects=rows,
+        number=number,
+        per_page=per_page,
+        count=count,
+        exact=exact,
+        has_previous=has_previous,
+        has_next=has_next,
+    )
+    if exact and count:
+        page.last_page = math.ceil(count / per_page)
+        page.number = min(number, page.last_page)
+
+    def cursor(obj) -> str:
+        return encode_cursor(sort_id, [*(getattr(obj, k) for k in keys), obj.pk])
+
+    if has_previous:
+        if page.number == 2:
+            page.previous_link = PageLink("‹", None, rel="prev")
+        elif keyset:
+            page.previous_link = PageLink("‹", page.number - 1, before=cursor(rows[0]), rel="prev")
+        else:
+            page.previous_link = PageLink("‹", page.number - 1, rel="prev")
+    if has_next:
+        after = cursor(rows[-1]) if keyset else None
+        page.next_link = PageLink("›", page.number + 1, after=after, rel="next")
+    return page
 
 
 def today_range():

@@ -214,6 +214,8 @@ class ObjectListView(RecordView):
 
         if request.GET.get("picker"):
             return self.picker(request)
+        if request.GET.get("panel") == "filters":
+            return self.filter_panel(request)
         custom_fields = custom_fields_for(self.entity())
         columns = self.bound_columns(custom_fields)
         filters = self.bound_filters(custom_fields)
@@ -221,12 +223,13 @@ class ObjectListView(RecordView):
         chosen = (saved_view.columns if saved_view else None) or self.chosen_columns(request)
         state = lists.parse_state(request, columns, filters, chosen)
         state.saved_view = saved_view
-        qs = self.filtered(request, state).order_by(*state.order_by(self.default_sort))
+        terms = state.sort_terms(self.default_sort, self.model)
+        qs = self.filtered(request, state).order_by(*(t.expression() for t in terms))
         related = {r for c in state.shown for r in c.select_related}
         prefetch = {r for c in state.shown for r in c.prefetch_related}
         qs = qs.select_related(*sorted(related)).prefetch_related(*sorted(prefetch))
-        page = lists.paginate(qs, state.page_number)
-        objects = list(page.page.object_list)
+        page = lists.paginate_list(qs, state, terms)
+        objects = page.objects
         cell_context = {"request": request}
         user_columns = [
             c for c in state.shown if c.custom_field is not None and c.custom_field.type == "user"
@@ -234,9 +237,7 @@ class ObjectListView(RecordView):
         if user_columns:
             ids = [(o.custom or {}).get(c.custom_field.key) for o in objects for c in user_columns]
             cell_context["users"] = display.users_by_id(ids)
-        rows = [
-            (obj, [{"css": c.css, "html": c.cell(obj, cell_context)} for c in state.shown]) for obj in objects
-        ]
+        rows = [(obj, lists.Cells(state.shown, obj, cell_context)) for obj in objects]
         context = {
             **self.base_context(request),
             "state": state,
@@ -250,7 +251,11 @@ class ObjectListView(RecordView):
             template = "components/list_results.html"
         else:
             template = select_template(self.template_names()).template.name
-            context["filter_widgets"] = self.filter_widgets(request, state)
+            context["has_filters"] = bool(state.filters)
+            if state.active_filters:
+                # The panel is open: its options now. Closed, it loads them when first opened
+                # (``filter_panel``): the owners, branches, tags… of a big company cost a few ms.
+                context["filter_widgets"] = self.filter_widgets(request, state)
             context.update(self.get_extra_context(request))
         response = render(request, template, context)
         patch_vary_headers(response, ["HX-Request", "HX-Target"])
@@ -258,6 +263,15 @@ class ObjectListView(RecordView):
 
     def get_extra_context(self, request) -> dict:
         return {}
+
+    def filter_panel(self, request):
+        """The filter panel's widgets (htmx, when the collapsed panel is first opened)."""
+        from sencrm.core.services.custom_fields import custom_fields_for
+
+        custom_fields = custom_fields_for(self.entity())
+        state = lists.parse_state(request, [], self.bound_filters(custom_fields), None)
+        context = {"filter_widgets": self.filter_widgets(request, state), "list_url": self.url("list")}
+        return render(request, "components/filter_panel.html", context)
 
     def filter_widgets(self, request, state: lists.ListState) -> list[dict]:
         widgets = []
@@ -301,7 +315,7 @@ class ObjectListView(RecordView):
 
     def picker(self, request):
         qs = lists.search(self.get_queryset(request), request.GET.get("q", ""))
-        objects = list(qs.order_by(*lists.default_order(self.default_sort))[:PICKER_LIMIT])
+        objects = list(qs.order_by(*lists.default_order(self.default_sort, self.model))[:PICKER_LIMIT])
         matches = [{"pk": o.pk, "label": str(o), "detail": self.picker_detail(o)} for o in objects]
         return render(request, self.picker_template, {"matches": matches, "query": request.GET.get("q", "")})
 

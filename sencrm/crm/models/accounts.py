@@ -63,12 +63,18 @@ class Account(AddressMixin, OwnedModel):
         indexes = [
             # Default list order and the name column sort.
             models.Index(fields=["deleted_at", "sort_name"], name="account_sort_idx"),
-            models.Index(fields=["owner", "deleted_at"], name="account_owner_idx"),
-            models.Index(fields=["branch", "deleted_at"], name="account_branch_idx"),
-            models.Index(fields=["team", "deleted_at"], name="account_team_idx"),
-            models.Index(fields=["type", "sort_name"], name="account_type_idx"),
-            models.Index(fields=["province", "sort_name"], name="account_province_idx"),
-            models.Index(fields=["-created_at"], name="account_created_idx"),
+            # Each data scope (own, team, branch) in the default order.
+            models.Index(fields=["owner", "deleted_at", "sort_name"], name="account_owner_sort_idx"),
+            models.Index(fields=["branch", "deleted_at", "sort_name"], name="account_branch_sort_idx"),
+            models.Index(fields=["team", "deleted_at", "sort_name"], name="account_team_sort_idx"),
+            models.Index(fields=["type", "deleted_at", "sort_name"], name="account_type_sort_idx"),
+            models.Index(fields=["province", "deleted_at", "sort_name"], name="account_prov_sort_idx"),
+            # Sortable columns over the live rows.
+            models.Index(fields=["deleted_at", "-created_at"], name="account_created_idx2"),
+            models.Index(fields=["deleted_at", "type"], name="account_alive_type_idx"),
+            models.Index(fields=["deleted_at", "industry"], name="account_industry_idx"),
+            models.Index(fields=["deleted_at", "tax_code"], name="account_alive_tax_idx"),
+            models.Index(fields=["deleted_at", "phone"], name="account_alive_phone_idx"),
             models.Index(fields=["tax_code"], name="account_tax_idx"),
             models.Index(fields=["phone"], name="account_phone_idx"),
             models.Index(fields=["email"], name="account_email_idx"),

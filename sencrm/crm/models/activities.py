@@ -114,7 +114,14 @@ class Activity(OwnedModel):
         indexes = [
             models.Index(fields=["deleted_at", "-occurred_at"], name="activity_list_idx"),
             # Home page: my open tasks by due date.
-            models.Index(fields=["owner", "done", "due_at"], name="activity_owner_due_idx"),
+            # (Partial: Django writes done=False as NOT done, which no index column can match.)
+            models.Index(
+                fields=["owner", "due_at"],
+                condition=models.Q(done=False, deleted_at__isnull=True),
+                name="activity_pending_due_idx",
+            ),
+            # A sales rep's list (data scope "own") in the default order.
+            models.Index(fields=["owner", "deleted_at", "-occurred_at"], name="activity_owner_list_idx"),
             models.Index(fields=["branch", "deleted_at", "-occurred_at"], name="activity_branch_idx"),
             models.Index(fields=["team", "deleted_at", "-occurred_at"], name="activity_team_idx"),
             # Timelines of each linked record.

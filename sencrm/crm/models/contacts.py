@@ -99,8 +99,14 @@ class Contact(AddressMixin, OwnedModel):
             models.Index(fields=["branch", "deleted_at", "sort_name"], name="contact_branch_idx"),
             models.Index(fields=["team", "deleted_at", "sort_name"], name="contact_team_idx"),
             models.Index(fields=["account", "sort_name"], name="contact_account_idx"),
-            models.Index(fields=["province", "sort_name"], name="contact_province_idx"),
-            models.Index(fields=["-created_at"], name="contact_created_idx"),
+            models.Index(fields=["province", "deleted_at", "sort_name"], name="contact_prov_sort_idx"),
+            models.Index(fields=["province", "deleted_at", "-created_at"], name="contact_prov_created_idx"),
+            # The other sortable columns shown by default, over the live rows (issue 4: without
+            # "deleted_at" first, SQLite walks the deleted_at index and sorts every row).
+            models.Index(fields=["deleted_at", "-created_at"], name="contact_created_idx2"),
+            models.Index(fields=["deleted_at", "job_title"], name="contact_job_idx"),
+            models.Index(fields=["deleted_at", "mobile"], name="contact_alive_mobile_idx"),
+            models.Index(fields=["deleted_at", "email"], name="contact_alive_email_idx"),
             models.Index(fields=["mobile"], name="contact_mobile_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
             # Duplicate finder: exact keys not indexed above, and the fuzzy blocking key.

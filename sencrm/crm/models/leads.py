@@ -123,6 +123,9 @@ class Lead(AddressMixin, OwnedModel):
             models.Index(fields=["rating", "-created_at"], name="lead_rating_idx"),
             models.Index(fields=["source", "-created_at"], name="lead_source_idx"),
             models.Index(fields=["mobile"], name="lead_mobile_idx"),
+            # Sortable columns shown by default, over the live rows.
+            models.Index(fields=["deleted_at", "company"], name="lead_company_idx"),
+            models.Index(fields=["deleted_at", "mobile"], name="lead_alive_mobile_idx"),
             models.Index(fields=["email"], name="lead_email_idx"),
             # Duplicate finder: exact keys not indexed above, and the fuzzy blocking key.
             models.Index(fields=["phone"], name="lead_phone_idx"),

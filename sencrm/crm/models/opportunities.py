@@ -136,13 +136,18 @@ class Opportunity(OwnedModel):
             models.Index(fields=["deleted_at", "-created_at"], name="opp_created_idx"),
             models.Index(fields=["deleted_at", "sort_name"], name="opp_sort_idx"),
             models.Index(fields=["owner", "status", "deleted_at"], name="opp_owner_idx"),
+            models.Index(fields=["owner", "deleted_at", "-created_at"], name="opp_owner_list_idx"),
             models.Index(fields=["branch", "deleted_at", "-created_at"], name="opp_branch_idx"),
             models.Index(fields=["team", "deleted_at", "-created_at"], name="opp_team_idx"),
-            # The kanban board: a pipeline's cards by stage.
-            models.Index(fields=["pipeline", "stage", "deleted_at", "stage_position"], name="opp_board_idx"),
-            models.Index(fields=["stage", "-amount"], name="opp_stage_amount_idx"),
+            # The kanban board: each column's cards, biggest first; the column totals (covering).
+            models.Index(fields=["pipeline", "stage", "deleted_at", "-amount"], name="opp_board_cards_idx"),
+            models.Index(
+                fields=["pipeline", "deleted_at", "stage", "currency", "amount"], name="opp_board_totals_idx"
+            ),
             models.Index(fields=["status", "expected_close"], name="opp_close_idx"),
-            models.Index(fields=["-amount"], name="opp_amount_idx"),
+            # Sortable columns over the live rows.
+            models.Index(fields=["deleted_at", "-amount"], name="opp_amount_idx2"),
+            models.Index(fields=["deleted_at", "expected_close"], name="opp_expected_idx"),
             models.Index(fields=["account", "-created_at"], name="opp_account_idx"),
             models.Index(fields=["contact", "-created_at"], name="opp_contact_idx"),
         ]

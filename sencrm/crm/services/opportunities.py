@@ -4,8 +4,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Sum
 from django.utils.translation import gettext as _
 
 from sencrm.core.services.records import record_update
@@ -126,7 +125,7 @@ def opportunity_update(
 
 #: Cards a board column shows before "show more".
 BOARD_COLUMN_SIZE = 50
-#: Order of the cards in a column: biggest deals first (index opp_stage_amount_idx).
+#: Order of the cards in a column: biggest deals first (index opp_board_cards_idx).
 BOARD_CARD_ORDER = ("-amount", "-id")
 
 
@@ -178,27 +177,20 @@ def board_totals(queryset) -> dict[int, StageTotals]:
 def board_columns(
     *, user, pipeline: Pipeline, owner=None, size: int = BOARD_COLUMN_SIZE
 ) -> list[BoardColumn]:
-    """One column per stage, in order: its totals and its first ``size`` cards (3 queries in all).
+    """One column per stage, in order: its totals and its first ``size`` cards.
 
-    The cards of every column come from one query that numbers the rows per stage (a window
-    function) and keeps the first ``size`` of each.
+    Queries: the stages, the totals (one aggregate), then the cards of each stage that holds any,
+    each walking the stage's index by amount and stopping after ``size`` rows. (A window function
+    numbering the rows per stage in one query reads and sorts every deal of the pipeline.)
     """
     stages = list(pipeline.stages.order_by("position", "id"))
     qs = board_queryset(user=user, pipeline=pipeline, owner=owner)
     totals = board_totals(qs)
-    ranked = (
-        qs.select_related("account", "owner")
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=[F("stage_id")], order_by=[F("amount").desc(), F("id").desc()]
-            )
-        )
-        .filter(rank__lte=size)
-        .order_by("stage_id", *BOARD_CARD_ORDER)
-    )
     cards: dict[int, list[Opportunity]] = {}
-    for opportunity in ranked:
-        cards.setdefault(opportunity.stage_id, []).append(opportunity)
+    for stage in stages:
+        if stage.pk in totals:
+            rows = qs.filter(stage=stage).select_related("account", "owner").order_by(*BOARD_CARD_ORDER)
+            cards[stage.pk] = list(rows[:size])
     return [
         BoardColumn(stage=stage, totals=totals.get(stage.pk, StageTotals()), cards=cards.get(stage.pk, []))
         for stage in stages

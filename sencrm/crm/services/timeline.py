@@ -9,6 +9,7 @@ it came from. A contact's holds the same for the contact alone. Every part goes 
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
 
 from sencrm.core.models import AuditEntry
@@ -36,19 +37,59 @@ def _changes(q: Q, titles: dict[tuple[str, int], str], limit: int) -> list[Timel
     return [TimelineItem("change", e.at, e, titles.get((e.entity, e.object_id), "")) for e in qs]
 
 
+#: Conditions per query on SQLite (each is a subquery; SQLite nests ORs up to 1,000 deep).
+SQLITE_CONDITIONS_PER_QUERY = 200
+
+
+def _activities(user, conditions: list[Q], limit: int) -> list[TimelineItem]:
+    """The newest ``limit`` activities matching any of ``conditions`` (the account, each contact).
+
+    PostgreSQL plans the OR of the conditions with one index scan each. SQLite (without statistics)
+    prefers walking every activity newest first to avoid a sort as soon as a condition is an OR or an
+    IN list; there each condition picks its own newest rows in a subquery that seeks its index, and
+    one query merges them (one per 200 conditions).
+    """
+    visible = Activity.objects.visible_to(user)
+    if connection.vendor != "sqlite":
+        either = Q(pk__in=[])
+        for condition in conditions:
+            either |= condition
+        batches = [visible.filter(either)]
+    else:
+        batches = []
+        for start in range(0, len(conditions), SQLITE_CONDITIONS_PER_QUERY):
+            picks = Q(pk__in=[])
+            for condition in conditions[start : start + SQLITE_CONDITIONS_PER_QUERY]:
+                newest = visible.filter(condition).order_by("-occurred_at", "-id").values("pk")[:limit]
+                picks |= Q(pk__in=newest)
+            batches.append(Activity.objects.filter(picks))
+    found: dict[int, Activity] = {}
+    for qs in batches:
+        qs = qs.select_related("owner", "contact", "opportunity").order_by("-occurred_at", "-id")[:limit]
+        found.update((a.pk, a) for a in qs)
+    newest = sorted(found.values(), key=lambda a: (a.occurred_at, a.pk), reverse=True)[:limit]
+    return [TimelineItem("activity", a.occurred_at, a) for a in newest]
+
+
 def _timeline(
-    *, user, kinds, limit: int, records: dict[tuple[str, int], str], activities: Q, opportunities: Q, leads: Q
+    *,
+    user,
+    kinds,
+    limit: int,
+    records: dict[tuple[str, int], str],
+    activities: list[Q],
+    opportunities: Q,
+    leads: Q,
 ) -> list[TimelineItem]:
     """Merge the parts of a timeline; ``records`` are the (entity, id) whose every change is shown.
 
-    ``activities``, ``opportunities`` and ``leads`` select the linked rows; the changes of those
-    opportunities after their creation and the conversion of those leads are shown too.
+    ``activities`` (conditions, any of which links an activity), ``opportunities`` and ``leads``
+    select the linked rows; the changes of those opportunities after their creation and the
+    conversion of those leads are shown too.
     """
     items: list[TimelineItem] = []
     if "activity" in kinds:
-        qs = Activity.objects.visible_to(user).filter(activities)
-        qs = qs.select_related("owner", "contact", "opportunity").order_by("-occurred_at", "-id")[:limit]
-        items += [TimelineItem("activity", a.occurred_at, a) for a in qs]
+        items += _activities(user, activities, limit)
     if "opportunity" in kinds:
         qs = Opportunity.objects.visible_to(user).filter(opportunities).select_related("stage", "owner")
         items += [TimelineItem("opportunity", o.created_at, o) for o in qs.order_by("-created_at")[:limit]]
@@ -87,7 +128,7 @@ def timeline_for_account(*, account: Account, user, kinds=KINDS, limit: int = 10
         kinds=kinds,
         limit=limit,
         records=records,
-        activities=Q(account=account) | Q(contact_id__in=list(contacts)),
+        activities=[Q(account=account), *(Q(contact_id=pk) for pk in contacts)],
         opportunities=Q(account=account),
         leads=Q(converted_account=account),
     )
@@ -100,7 +141,7 @@ def timeline_for_contact(*, contact: Contact, user, kinds=KINDS, limit: int = 10
         kinds=kinds,
         limit=limit,
         records={("crm.contact", contact.pk): str(contact)},
-        activities=Q(contact=contact),
+        activities=[Q(contact=contact)],
         opportunities=Q(contact=contact),
         leads=Q(converted_contact=contact),
     )

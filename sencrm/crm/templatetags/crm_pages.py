@@ -3,6 +3,7 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from sencrm.common import display
 from sencrm.common.templatetags.sencrm import money
 
 register = template.Library()
@@ -14,7 +15,7 @@ def record_url(obj) -> str:
     if obj is None:
         return ""
     try:
-        return obj.get_absolute_url()
+        return display.record_url(obj)
     except (NoReverseMatch, AttributeError):
         return ""
 

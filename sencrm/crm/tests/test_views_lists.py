@@ -212,3 +212,27 @@ def test_opportunity_list_links_to_the_board(client, org):
     login(client, org.erin)
     html = client.get(url("opportunity", "list")).content.decode()
     assert 'href="/opportunities/board/"' in html
+
+
+def test_the_filter_panel_loads_its_options_when_opened(client, org):
+    make("contact", org.erin, "Nguyễn Văn An", tags=["VIP"])
+    login(client, org.erin)
+
+    closed = client.get(url("contact", "list")).content.decode()
+    panel = client.get(url("contact", "list"), {"panel": "filters"}, HTTP_HX_REQUEST="true")
+    opened = client.get(url("contact", "list"), {"tag": "1"}).content.decode()
+
+    # Closed (no filter chosen): a placeholder that fetches the options on first opening.
+    assert 'data-testid="filter-panel-lazy"' in closed and 'name="owner"' not in closed
+    assert "?panel=filters" in closed
+    html = panel.content.decode()
+    assert panel.status_code == 200 and 'data-filter="owner"' in html and ">VIP<" in html
+    assert "<html" not in html
+    # A chosen filter opens the panel with its options already there.
+    assert 'data-filter="owner"' in opened and "filter-panel-lazy" not in opened
+
+
+def test_the_filter_panel_needs_the_view_right(client, org):
+    login(client, org.noright)
+
+    assert client.get(url("contact", "list"), {"panel": "filters"}).status_code == 403

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sencrm.common.access import get_object_for_user
-from sencrm.common.display import EMPTY
+from sencrm.common.display import EMPTY, record_url
 from sencrm.common.lists import (
     BranchFilter,
     CallableFilter,
@@ -79,7 +79,7 @@ def related_links(obj):
     if not links:
         return EMPTY
     return format_html_join(
-        ", ", '<a href="{}">{}</a>', ((o.get_absolute_url(), o) for o in links if o.deleted_at is None)
+        ", ", '<a href="{}">{}</a>', ((record_url(o), o) for o in links if o.deleted_at is None)
     )
 
 

@@ -13,8 +13,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -66,6 +69,27 @@ def _board_url(pipeline_id, owner_filter: str) -> str:
     return f"{reverse('crm:opportunity_board')}?{urlencode(params)}"
 
 
+def _card_context(request, stages) -> dict:
+    """What every card's "change stage" form shares, built once rather than once per card.
+
+    ``stage_options``: the ``<option>``s of the stage select, one string per selected stage.
+    """
+    options = {}
+    for chosen in stages:
+        options[chosen.pk] = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((s.pk, mark_safe(" selected") if s.pk == chosen.pk else "", s.name) for s in stages),
+        )
+    return {
+        "move_url": reverse("crm:opportunity_board_move"),
+        "csrf_input": format_html(
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+        ),
+        "stage_options": options,
+    }
+
+
 def _require_view(user) -> None:
     if not user.has_right(Opportunity, Action.VIEW):
         raise PermissionDenied
@@ -86,6 +110,7 @@ def board(request):
         "owner_filter": "me" if owner else "",
         "can_change": request.user.has_right(Opportunity, Action.CHANGE),
         "column_size": BOARD_COLUMN_SIZE,
+        "card": _card_context(request, [column.stage for column in columns]),
     }
     return render(request, "crm/board.html", context)
 
@@ -103,10 +128,12 @@ def board_more(request):
         user=request.user, stage=stage, owner=owner, offset=offset, size=BOARD_COLUMN_SIZE + 1
     )
     has_more = len(cards) > BOARD_COLUMN_SIZE
+    stages = list(stage.pipeline.stages.order_by("position", "id"))
     context = {
         "cards": cards[:BOARD_COLUMN_SIZE],
         "stage": stage,
-        "stages": list(stage.pipeline.stages.order_by("position", "id")),
+        "stages": stages,
+        "card": _card_context(request, stages),
         "pipeline": stage.pipeline,
         "owner_filter": "me" if owner else "",
         "can_change": request.user.has_right(Opportunity, Action.CHANGE),

@@ -3,7 +3,7 @@
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from sencrm.common.display import EMPTY, display_value, format_date, yes_no
+from sencrm.common.display import EMPTY, choice_label, display_value, format_date, record_url, yes_no
 from sencrm.common.lists import (
     BooleanFilter,
     BranchFilter,
@@ -34,11 +34,11 @@ def contact_name(obj):
     if obj.salutation:
         return format_html(
             '<span class="text-secondary small">{}</span> <a href="{}" class="fw-medium">{}</a>',
-            obj.get_salutation_display(),
-            obj.get_absolute_url(),
+            choice_label(obj, "salutation"),
+            record_url(obj),
             obj.full_name,
         )
-    return format_html('<a href="{}" class="fw-medium">{}</a>', obj.get_absolute_url(), obj.full_name)
+    return format_html('<a href="{}" class="fw-medium">{}</a>', record_url(obj), obj.full_name)
 
 
 class ContactListView(ObjectListView):

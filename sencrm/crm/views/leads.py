@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from sencrm.common import lists
 from sencrm.common.access import RightDenied, get_object_for_user
-from sencrm.common.display import display_value
+from sencrm.common.display import choice_label, display_value, record_url
 from sencrm.common.lists import (
     BranchFilter,
     ChoiceFilter,
@@ -55,10 +55,10 @@ def lead_name(obj):
         return format_html(
             '<span class="text-secondary small">{}</span> <a href="{}" class="fw-medium">{}</a>',
             salutation(obj),
-            obj.get_absolute_url(),
+            record_url(obj),
             obj,
         )
-    return format_html('<a href="{}" class="fw-medium">{}</a>', obj.get_absolute_url(), obj)
+    return format_html('<a href="{}" class="fw-medium">{}</a>', record_url(obj), obj)
 
 
 def _salutation(obj):
@@ -66,11 +66,11 @@ def _salutation(obj):
 
 
 def status_badge(obj):
-    return badge(obj.get_status_display(), STATUS_COLORS.get(obj.status, "secondary"))
+    return badge(choice_label(obj, "status"), STATUS_COLORS.get(obj.status, "secondary"))
 
 
 def rating_badge(obj):
-    return badge(obj.get_rating_display(), RATING_COLORS.get(obj.rating, "secondary"))
+    return badge(choice_label(obj, "rating"), RATING_COLORS.get(obj.rating, "secondary"))
 
 
 class LeadListView(ObjectListView):

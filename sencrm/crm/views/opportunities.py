@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sencrm.common.access import get_object_for_user
-from sencrm.common.display import format_money
+from sencrm.common.display import choice_label, format_money
 from sencrm.common.lists import (
     BranchFilter,
     ChoiceFilter,
@@ -38,7 +38,7 @@ STATUS_COLORS = {"open": "blue", "won": "green", "lost": "red"}
 
 
 def status_badge(obj):
-    return badge(obj.get_status_display(), STATUS_COLORS.get(obj.status, "secondary"))
+    return badge(choice_label(obj, "status"), STATUS_COLORS.get(obj.status, "secondary"))
 
 
 def weighted(obj):
