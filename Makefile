@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: up test lint format migrations-check messages reset-local-db system-deps clean
+.PHONY: up test lint format migrations-check messages reset-local-db system-deps clean bench bench-quick
 
 # (Re)install when pyproject.toml changes; creates the virtualenv on a fresh machine.
 $(STAMP): pyproject.toml
@@ -33,15 +33,30 @@ test: $(TEST_STAMP) system-deps
 	$(BIN)/pytest --create-db $(PYTEST_ARGS)
 
 ## Debian packages the tests need: Chromium for the browser tests (Playwright drives it; browser
-## downloads do not work here) and gettext to check the Vietnamese catalogue is complete.
+## downloads do not work here), gettext to check the Vietnamese catalogue is complete, and wrk,
+## the HTTP load generator of the benchmark.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+## make bench: the benchmark of docs/BENCHMARKS.md at full size (1,000,000 contacts…) on SQLite and
+## PostgreSQL ($$BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres). The first run
+## builds and caches the data sets (in $$SENCRM_DATA_DIR/bench: tens of minutes); every run then serves a
+## fresh copy like `make up`, measures it with wrk and writes the figures into docs/BENCHMARKS.md.
+BENCH_ENGINE ?= both
+bench: $(STAMP) system-deps
+	$(BIN)/sencrm bench run --size full --engine $(BENCH_ENGINE) $(BENCH_ARGS)
+
+## make bench-quick: the CI smoke run on the small data set: fails on an HTTP error or a scenario
+## running more SQL queries than sencrm/bench/budgets.json allows (never on timings).
+bench-quick: $(STAMP) system-deps
+	$(BIN)/sencrm bench run --quick --engine $(BENCH_ENGINE) $(BENCH_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
