@@ -37,6 +37,7 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
+from django.utils import translation
 import redis
 from huey import crontab
 from psycopg import sql
@@ -506,7 +507,8 @@ def test_a_job_whose_consumer_died_is_failed_not_left_running(org, monkeypatch):
     assert Job.objects.get(pk=job.pk).status == Job.Status.RUNNING
 
     monkeypatch.setattr(jobs, "delivery_count", lambda: 1)  # re-delivered: its consumer died
-    assert jobs.job_start(job.pk) is None
+    with translation.override("en"):
+        assert jobs.job_start(job.pk) is None
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.finished_at is not None
     assert "stopped before the end" in job.message
