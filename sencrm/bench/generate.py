@@ -29,7 +29,18 @@ from sencrm.common.text import fold, join_name, name_sort_key, search_text, sort
 from sencrm.core.models import ApiToken, Role, Team, User
 from sencrm.core.search import search_reindex
 from sencrm.crm.demo import names as N
-from sencrm.crm.demo.builder import DEMO_PASSWORD, TZ, DemoBuilder, _weighted
+from sencrm.crm.demo.builder import (
+    ACCOUNT_TYPE_WEIGHTS,
+    ACTIVITY_ANCHOR_WEIGHTS,
+    ACTIVITY_KIND_WEIGHTS,
+    CALL_RESULT_WEIGHTS,
+    DEMO_PASSWORD,
+    LEAD_SOURCE_WEIGHTS,
+    LEAD_STATUS_WEIGHTS,
+    TZ,
+    DemoBuilder,
+    weighted,
+)
 from sencrm.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage, StageChange
 from sencrm.crm.models.matching import company_match_key, person_match_key
 from sencrm.crm.services.opportunities import pipeline_create_default
@@ -333,11 +344,11 @@ class BenchBuilder(DemoBuilder):
         reps = User.objects.filter(username__startswith="nv").exclude(role=viewer_role).order_by("username")
         for rank, user in enumerate(reps):
             owner_weights.append((user, 60 / (rank + 1) ** 0.9))
-        self._owners = _weighted(owner_weights)
+        self._owners = weighted(owner_weights)
         self.owners_by_region = {}
         for user, weight in owner_weights:
             self.owners_by_region.setdefault(self.region_of(user), []).append((user, weight))
-        self._owners_by_region = {r: _weighted(pairs) for r, pairs in self.owners_by_region.items()}
+        self._owners_by_region = {r: weighted(pairs) for r, pairs in self.owners_by_region.items()}
         # A known API key for the admin (benchmark databases only).
         ApiToken.objects.create(
             user=self.users["admin"],
@@ -362,15 +373,7 @@ class BenchBuilder(DemoBuilder):
 
     # --- accounts -----------------------------------------------------------------------------------
     def account_rows(self, table: Table):
-        types = _weighted(
-            [
-                (Account.Type.CUSTOMER, 82),
-                (Account.Type.PARTNER, 7),
-                (Account.Type.SUPPLIER, 6),
-                (Account.Type.COMPETITOR, 3),
-                (Account.Type.INVESTOR, 2),
-            ]
-        )
+        types = weighted(ACCOUNT_TYPE_WEIGHTS)
         self.acc_owner, self.acc_info, self.acc_created, self.acc_phone, self.acc_type = [], [], [], [], []
         for index in range(self.counts["accounts"]):
             owner = self.owner()
@@ -420,8 +423,8 @@ class BenchBuilder(DemoBuilder):
 
     # --- contacts -----------------------------------------------------------------------------------
     def contact_rows(self, table: Table, tags: list[tuple[int, int]]):
-        self._channels = _weighted([("zalo", 35), ("phone", 30), ("email", 20), ("sms", 5), ("", 10)])
-        self._times = _weighted(
+        self._channels = weighted([("zalo", 35), ("phone", 30), ("email", 20), ("sms", 5), ("", 10)])
+        self._times = weighted(
             [("morning", 30), ("afternoon", 30), ("noon", 5), ("evening", 10), ("any", 10), ("", 15)]
         )
         total = self.counts["contacts"]
@@ -552,7 +555,7 @@ class BenchBuilder(DemoBuilder):
         won = next(s for s in stages if s.kind == Stage.Kind.WON)
         lost = next(s for s in stages if s.kind == Stage.Kind.LOST)
         weights = (14, 13, 11, 9, 8, 7, 6, 5)
-        stage_pick = _weighted([*zip(open_stages, weights, strict=False), (won, 25), (lost, 20)])
+        stage_pick = weighted([*zip(open_stages, weights, strict=False), (won, 25), (lost, 20)])
         buyers = [
             i for i, t in enumerate(self.acc_type) if t in {Account.Type.CUSTOMER, Account.Type.PARTNER}
         ] or list(range(len(self.acc_type)))
@@ -620,23 +623,8 @@ class BenchBuilder(DemoBuilder):
 
     # --- leads --------------------------------------------------------------------------------------
     def lead_rows(self, table: Table, tags: list[tuple[int, int]]):
-        sources = _weighted(
-            [
-                (Lead.Source.WEBSITE, 20), (Lead.Source.SOCIAL, 20), (Lead.Source.REFERRAL, 15),
-                (Lead.Source.PHONE, 10), (Lead.Source.CAMPAIGN, 10), (Lead.Source.EVENT, 8),
-                (Lead.Source.EMAIL, 5), (Lead.Source.PARTNER, 5), (Lead.Source.WALK_IN, 4),
-                (Lead.Source.OTHER, 3),
-            ]
-        )  # fmt: skip
-        statuses = _weighted(
-            [
-                (Lead.Status.NEW, 30),
-                (Lead.Status.CONTACTED, 28),
-                (Lead.Status.QUALIFIED, 15),
-                (Lead.Status.UNQUALIFIED, 15),
-                (Lead.Status.CONVERTED, 12),
-            ]
-        )
+        sources = weighted(LEAD_SOURCE_WEIGHTS)
+        statuses = weighted(LEAD_STATUS_WEIGHTS)
         hot_tag = self.tags["Tiềm năng cao"].pk
         contacts = len(self.twins)
         self.lead_owner, self.lead_span, self.lead_open, self.lead_who = [], [], [], []
@@ -659,7 +647,7 @@ class BenchBuilder(DemoBuilder):
             product = self.pick(self._products)[0]
             hot = status in {Lead.Status.QUALIFIED, Lead.Status.CONVERTED}
             rating = self.pick(
-                _weighted([("hot", 50 if hot else 15), ("warm", 40), ("cold", 10 if hot else 40)])
+                weighted([("hot", 50 if hot else 15), ("warm", 40), ("cold", 10 if hot else 40)])
             )
             created = self.past(SPAN_DAYS if status != Lead.Status.NEW else 45)
             tax_code = company["tax_code"] if company and self.chance(0.4) else ""
@@ -712,20 +700,10 @@ class BenchBuilder(DemoBuilder):
 
     # --- activities ---------------------------------------------------------------------------------
     def activity_rows(self, table: Table):
-        kinds = _weighted(
-            [
-                (Activity.Kind.CALL, 35),
-                (Activity.Kind.EMAIL, 20),
-                (Activity.Kind.TASK, 20),
-                (Activity.Kind.MEETING, 15),
-                (Activity.Kind.NOTE, 10),
-            ]
-        )
-        results = _weighted(
-            [("reached", 60), ("no_answer", 20), ("busy", 8), ("voicemail", 8), ("wrong_number", 4)]
-        )
-        priorities = _weighted([("normal", 60), ("high", 20), ("low", 20)])
-        anchors = _weighted([("opportunity", 35), ("contact", 30), ("account", 15), ("lead", 20)])
+        kinds = weighted(ACTIVITY_KIND_WEIGHTS)
+        results = weighted(CALL_RESULT_WEIGHTS)
+        priorities = weighted([("normal", 60), ("high", 20), ("low", 20)])
+        anchors = weighted(ACTIVITY_ANCHOR_WEIGHTS)
         rng, now = self.rng, self.now
         year_ago, fortnight_ago = now - timedelta(days=365), now - timedelta(days=14)
         n_opp, n_lead, n_con, n_acc = (

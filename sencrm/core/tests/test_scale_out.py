@@ -37,8 +37,8 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
-from django.utils import translation
 import redis
+from django.utils import translation
 from huey import crontab
 from psycopg import sql
 

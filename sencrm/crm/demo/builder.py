@@ -127,7 +127,45 @@ def tax_check_digit(first9: str) -> int | None:
     return None if remainder == 0 else 10 - remainder
 
 
-def _weighted(pairs):
+# Shares of the demo's (and the benchmark's) records by type, source, status and kind.
+ACCOUNT_TYPE_WEIGHTS = [
+    (Account.Type.CUSTOMER, 82),
+    (Account.Type.PARTNER, 7),
+    (Account.Type.SUPPLIER, 6),
+    (Account.Type.COMPETITOR, 3),
+    (Account.Type.INVESTOR, 2),
+]
+LEAD_SOURCE_WEIGHTS = [
+    (Lead.Source.WEBSITE, 20),
+    (Lead.Source.SOCIAL, 20),
+    (Lead.Source.REFERRAL, 15),
+    (Lead.Source.PHONE, 10),
+    (Lead.Source.CAMPAIGN, 10),
+    (Lead.Source.EVENT, 8),
+    (Lead.Source.EMAIL, 5),
+    (Lead.Source.PARTNER, 5),
+    (Lead.Source.WALK_IN, 4),
+    (Lead.Source.OTHER, 3),
+]
+LEAD_STATUS_WEIGHTS = [
+    (Lead.Status.NEW, 30),
+    (Lead.Status.CONTACTED, 28),
+    (Lead.Status.QUALIFIED, 15),
+    (Lead.Status.UNQUALIFIED, 15),
+    (Lead.Status.CONVERTED, 12),
+]
+ACTIVITY_KIND_WEIGHTS = [
+    (Activity.Kind.CALL, 35),
+    (Activity.Kind.EMAIL, 20),
+    (Activity.Kind.TASK, 20),
+    (Activity.Kind.MEETING, 15),
+    (Activity.Kind.NOTE, 10),
+]
+CALL_RESULT_WEIGHTS = [("reached", 60), ("no_answer", 20), ("busy", 8), ("voicemail", 8), ("wrong_number", 4)]
+ACTIVITY_ANCHOR_WEIGHTS = [("opportunity", 35), ("contact", 30), ("account", 15), ("lead", 20)]
+
+
+def weighted(pairs):
     """(values, cumulative weights) for ``rng.choices``."""
     values = [p[0] for p in pairs]
     cum, total = [], 0.0
@@ -161,14 +199,14 @@ class DemoBuilder:
         self.used_phones: set[str] = set()
         self.used_tax_codes: set[str] = set()
         self.used_account_names: set[str] = set()
-        self._surnames = {region: _weighted(pairs) for region, pairs in N.SURNAMES.items()}
-        self._middles = {g: _weighted(pairs) for g, pairs in N.MIDDLE_NAMES.items()}
-        self._industries = _weighted([(i[:2], i[2]) for i in N.INDUSTRIES])
-        self._regions = {region: _weighted(pairs) for region, pairs in N.REGIONS.items()}
-        self._mail_domains = _weighted(N.PERSONAL_MAIL_DOMAINS)
-        self._jobs = _weighted([(j[:2], j[2]) for j in N.JOB_TITLES])
-        self._products = _weighted([(p[:3], p[3]) for p in N.PRODUCTS])
-        self._lost = _weighted(N.LOST_REASONS)
+        self._surnames = {region: weighted(pairs) for region, pairs in N.SURNAMES.items()}
+        self._middles = {g: weighted(pairs) for g, pairs in N.MIDDLE_NAMES.items()}
+        self._industries = weighted([(i[:2], i[2]) for i in N.INDUSTRIES])
+        self._regions = {region: weighted(pairs) for region, pairs in N.REGIONS.items()}
+        self._mail_domains = weighted(N.PERSONAL_MAIL_DOMAINS)
+        self._jobs = weighted([(j[:2], j[2]) for j in N.JOB_TITLES])
+        self._products = weighted([(p[:3], p[3]) for p in N.PRODUCTS])
+        self._lost = weighted(N.LOST_REASONS)
 
     # --- small random helpers ---------------------------------------------------------------------
     def pick(self, weighted):
@@ -343,11 +381,11 @@ class DemoBuilder:
             if team.leader_id is None:
                 team.leader = self.users[username]
                 team.save(update_fields=["leader"])
-        self._owners = _weighted(owner_weights)
+        self._owners = weighted(owner_weights)
         self.owners_by_region: dict[str, list] = {}
         for user, weight in owner_weights:
             self.owners_by_region.setdefault(self.region_of(user), []).append((user, weight))
-        self._owners_by_region = {r: _weighted(pairs) for r, pairs in self.owners_by_region.items()}
+        self._owners_by_region = {r: weighted(pairs) for r, pairs in self.owners_by_region.items()}
 
         self.tags = {}
         for name, color in TAGS:
@@ -431,15 +469,7 @@ class DemoBuilder:
 
     def build_accounts(self) -> list[Account]:
         accounts = []
-        types = _weighted(
-            [
-                (Account.Type.CUSTOMER, 82),
-                (Account.Type.PARTNER, 7),
-                (Account.Type.SUPPLIER, 6),
-                (Account.Type.COMPETITOR, 3),
-                (Account.Type.INVESTOR, 2),
-            ]
-        )
+        types = weighted(ACCOUNT_TYPE_WEIGHTS)
         self.account_info: dict[int, dict] = {}
         for index in range(self.counts["accounts"]):
             owner = self.owner()
@@ -563,8 +593,8 @@ class DemoBuilder:
         return result
 
     def build_contacts(self, accounts: list[Account]) -> list[Contact]:
-        self._channels = _weighted([("zalo", 35), ("phone", 30), ("email", 20), ("sms", 5), ("", 10)])
-        self._times = _weighted(
+        self._channels = weighted([("zalo", 35), ("phone", 30), ("email", 20), ("sms", 5), ("", 10)])
+        self._times = weighted(
             [("morning", 30), ("afternoon", 30), ("noon", 5), ("evening", 10), ("any", 10), ("", 15)]
         )
         total = self.counts["contacts"]
@@ -593,29 +623,8 @@ class DemoBuilder:
 
     # --- leads ------------------------------------------------------------------------------------
     def build_leads(self, accounts: list[Account], contacts: list[Contact]) -> list[Lead]:
-        sources = _weighted(
-            [
-                (Lead.Source.WEBSITE, 20),
-                (Lead.Source.SOCIAL, 20),
-                (Lead.Source.REFERRAL, 15),
-                (Lead.Source.PHONE, 10),
-                (Lead.Source.CAMPAIGN, 10),
-                (Lead.Source.EVENT, 8),
-                (Lead.Source.EMAIL, 5),
-                (Lead.Source.PARTNER, 5),
-                (Lead.Source.WALK_IN, 4),
-                (Lead.Source.OTHER, 3),
-            ]
-        )
-        statuses = _weighted(
-            [
-                (Lead.Status.NEW, 30),
-                (Lead.Status.CONTACTED, 28),
-                (Lead.Status.QUALIFIED, 15),
-                (Lead.Status.UNQUALIFIED, 15),
-                (Lead.Status.CONVERTED, 12),
-            ]
-        )
+        sources = weighted(LEAD_SOURCE_WEIGHTS)
+        statuses = weighted(LEAD_STATUS_WEIGHTS)
         leads = []
         for _ in range(self.counts["leads"]):
             owner = self.owner()
@@ -637,7 +646,7 @@ class DemoBuilder:
             product = self.pick(self._products)[0]
             hot = status in {Lead.Status.QUALIFIED, Lead.Status.CONVERTED}
             rating = self.pick(
-                _weighted([("hot", 50 if hot else 15), ("warm", 40), ("cold", 10 if hot else 40)])
+                weighted([("hot", 50 if hot else 15), ("warm", 40), ("cold", 10 if hot else 40)])
             )
             created = self.past(365 if status != Lead.Status.NEW else 45)
             lead = Lead(
@@ -691,7 +700,7 @@ class DemoBuilder:
         lost = next(s for s in stages if s.kind == Stage.Kind.LOST)
         # A funnel: fewer deals in each later open stage; about a quarter won and a fifth lost.
         stage_weights = [(s, w) for s, w in zip(open_stages, (14, 13, 11, 9, 8), strict=False)]
-        stage_pick = _weighted([*stage_weights, (won, 25), (lost, 20)])
+        stage_pick = weighted([*stage_weights, (won, 25), (lost, 20)])
         buyers = [
             i for i, a in enumerate(accounts) if a.type in {Account.Type.CUSTOMER, Account.Type.PARTNER}
         ] or list(range(len(accounts)))
@@ -783,19 +792,9 @@ class DemoBuilder:
 
     # --- activities -------------------------------------------------------------------------------
     def build_activities(self, accounts, contacts, leads, opportunities) -> list[Activity]:
-        kinds = _weighted(
-            [
-                (Activity.Kind.CALL, 35),
-                (Activity.Kind.EMAIL, 20),
-                (Activity.Kind.TASK, 20),
-                (Activity.Kind.MEETING, 15),
-                (Activity.Kind.NOTE, 10),
-            ]
-        )
-        results = _weighted(
-            [("reached", 60), ("no_answer", 20), ("busy", 8), ("voicemail", 8), ("wrong_number", 4)]
-        )
-        anchors = _weighted([("opportunity", 35), ("contact", 30), ("account", 15), ("lead", 20)])
+        kinds = weighted(ACTIVITY_KIND_WEIGHTS)
+        results = weighted(CALL_RESULT_WEIGHTS)
+        anchors = weighted(ACTIVITY_ANCHOR_WEIGHTS)
         open_leads = {lead.pk for lead in leads if lead.status not in {"converted", "unqualified"}}
         activities = []
         last_contacted: dict[int, datetime] = {}
@@ -831,7 +830,7 @@ class DemoBuilder:
                 contact=contact,
                 lead=lead,
                 opportunity=opportunity,
-                priority=self.pick(_weighted([("normal", 60), ("high", 20), ("low", 20)])),
+                priority=self.pick(weighted([("normal", 60), ("high", 20), ("low", 20)])),
             )
             if planned:
                 moment = self.at_work(-self.rng.uniform(0, 60))
