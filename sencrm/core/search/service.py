@@ -103,10 +103,16 @@ def search(user, q: str, types: Iterable[str] | None = None, limit: int = 10) ->
     # Names have letters: a query of numbers only (phone, tax code) is not asked of titles.
     named = any(not w.isdigit() for w in query.words)
     tiers = ["exact", "title", "any"] if named else ["any"]
+    # Index order is key order, i.e. kind by kind: without a kind filter, the first ``wanted`` hits
+    # of a common prefix would all be of one kind (the lowest code), hiding better-ranked records of
+    # the others. So each kind is asked for its own first hits, within its range of keys.
+    # (SQLite; on PostgreSQL, hits come in storage order, which mixes kinds as they were written.)
+    per_kind = codes is None and len(kinds) > 1 and engine.seeks_key_ranges
+    ranges = [k.key_range() for k in kinds] if per_kind else None
     for match in tiers:
         if len(keys) >= wanted:
             break  # enough title hits: matches in other fields would rank below them anyway
-        keys.update(dict.fromkeys(engine.ids(query, match, codes, scope, wanted)))
+        keys.update(dict.fromkeys(engine.ids(query, match, codes, scope, wanted, ranges)))
     by_kind: dict[SearchKind, list[int]] = defaultdict(list)
     for key in keys:
         kind, pk = kind_for_key(key)

@@ -197,3 +197,19 @@ def test_reindex_command(org, people):
     assert titles(org.alice, "hoa sen") == ["Công ty Hoa Sen"]
     with pytest.raises(CommandError, match="crm.planet is not registered"):
         call_command("search_reindex", "--entity", "crm.planet")
+
+
+def test_a_common_prefix_finds_every_kind_not_only_the_first_in_the_index(org):
+    # Index keys run kind by kind; more opportunity hits than the engine is asked for must not hide
+    # the person whose name starts with the query (and ranks above them).
+    from sencrm.core.search.engines import get_engine
+
+    if not get_engine().seeks_key_ranges:
+        pytest.skip("PostgreSQL answers in storage order for all kinds at once (a known limitation)")
+    account = make("account", org.erin, "Công ty Hải Nguyên")
+    for n in range(35):
+        make("opportunity", org.erin, f"Văn phòng phẩm {n} – Hải Nguyên", account=account)
+    make("contact", org.erin, "Nguyễn Thị Lan")
+    found = search(org.erin, "ngu", limit=8)
+    assert found[0].title == "Nguyễn Thị Lan"
+    assert {h.kind.type for h in found} >= {"contact", "account", "opportunity"}
