@@ -237,6 +237,8 @@ def bulk_prepare(
         if field_name not in bulk_fields(model):
             raise ValidationError({"field": [_("This field cannot be changed in bulk.")]})
         model_field = model._meta.get_field(field_name)
+        if display.field_kind(model, field_name) == "bool" and str(raw).lower() in _TRUE | _FALSE:
+            raw = str(raw).lower() in _TRUE  # the value input offers "true"/"false"
         try:
             req.value = model_field.to_python(raw if raw != "" else None)
         except ValidationError as exc:

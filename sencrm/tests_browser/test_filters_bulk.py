@@ -169,3 +169,23 @@ def test_filter_builder_view_and_bulk_bar(page, people):
     assert "3" in bar.inner_text()
     run("add_tags", "Giám đốc")
     assert set(Contact.objects.filter(tags__name="Giám đốc").values_list("pk", flat=True)) == matching
+
+
+def test_bulk_set_a_field_after_choosing_another_field(page, people):
+    # The field chooser reloads the value input from the bulk URL (it once reloaded the list page
+    # into the bar, so only the first field could be set).
+    page.goto(reverse("crm:contact_list"))
+    page.wait_for_function("() => window.htmx && window.Alpine")
+    pk = min(shown(page))
+    page.locator(f'tr[data-pk="{pk}"] .sen-bulk-check').check()
+    bar = page.get_by_test_id("bulk-form")
+    bar.locator("select[name=action]").select_option("set_field")
+    bar.locator("#bulk-value select[name=field]").wait_for()
+    bar.locator("#bulk-value select[name=field]").select_option("do_not_contact")
+    value = bar.locator("#bulk-value select[name=value]")
+    value.locator("option[value=true]").wait_for(state="attached")
+    assert page.get_by_test_id("list-table").count() == 1  # no list page inside the bar
+    value.select_option("true")
+    with page.expect_navigation():
+        bar.locator("button[type=submit]").click()
+    assert list(Contact.objects.filter(do_not_contact=True).values_list("pk", flat=True)) == [pk]

@@ -22,3 +22,13 @@ def test_prepare_checks_values(org):
     assert (req.value, req.ids) == (org.bob, [2, 3])
     assert bulk_prepare(Lead, action="add_tags", value="VIP, Hà Nội", ids=[1]).value == ["VIP", "Hà Nội"]
     assert "status" in bulk_fields(Lead)
+
+
+def test_a_yes_no_field_takes_the_value_input_s_true_and_false(org):
+    from sencrm.crm.models import Contact
+
+    for raw, expected in (("true", True), ("false", False), ("True", True), ("0", False)):
+        req = bulk_prepare(Contact, action="set_field", field_name="do_not_contact", value=raw, ids=[1])
+        assert req.value is expected
+    with pytest.raises(ValidationError):
+        bulk_prepare(Contact, action="set_field", field_name="do_not_contact", value="maybe", ids=[1])
