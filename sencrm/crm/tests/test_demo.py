@@ -4,13 +4,11 @@ The builder writes with ``bulk_create`` and computes the derived columns itself,
 run each row through the model's own ``clean()`` and check that nothing would change.
 """
 
-import copy
 from collections import Counter
 from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +21,7 @@ from sencrm.core.models import MODULES, Branch, Role, Team, User
 from sencrm.crm.demo import DEMO_PASSWORD, build_demo, demo_counts, demo_logins
 from sencrm.crm.demo.builder import DemoBuilder, tax_check_digit
 from sencrm.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage, StageChange
+from sencrm.crm.tests.views_support import USED_BY_CLEAN, assert_clean_keeps
 
 SIZE = 0.02
 SEED = 7
@@ -151,25 +150,7 @@ def test_rows_pass_clean_unchanged(demo, model):
         Opportunity: ["sort_name", "status", "closed_at", "currency"],
         Activity: ["occurred_at", "done_at", "account_id"],
     }[model]
-    # Foreign keys exist by construction; checking each one would cost a query per row and field.
-    relations = [f.name for f in model._meta.fields if f.is_relation]
-    used_by_clean = {
-        Account: ["ward"],
-        Contact: ["ward", "account"],
-        Lead: ["ward"],
-        Opportunity: ["stage", "contact"],
-        Activity: ["contact", "opportunity"],
-    }[model]
-    for row in model.objects.select_related(*used_by_clean):
-        before = copy.copy(row)
-        try:
-            row.clean_fields(exclude=[*relations, "tags"])
-            row.clean()
-        except ValidationError as exc:  # pragma: no cover - shows which row and why
-            pytest.fail(f"{model.__name__} {row.pk} {row}: {exc.message_dict}")
-        row.refresh_search()
-        for name in [*derived, "search_text"]:
-            assert getattr(row, name) == getattr(before, name), (row.pk, name)
+    assert_clean_keeps(model.objects.select_related(*USED_BY_CLEAN[model]), derived)
 
 
 def test_phones_are_e164_and_valid(demo):
