@@ -18,11 +18,39 @@ def nfc(value: str | None) -> str:
     return unicodedata.normalize("NFC", value or "").strip()
 
 
-def fold(value: str | None) -> str:
-    """Lower-case ``value`` and remove Vietnamese diacritics: 'Đặng Thuỳ Dương' → 'dang thuy duong'."""
-    decomposed = unicodedata.normalize("NFD", value or "")
+def _fold_slow(value: str) -> str:
+    decomposed = unicodedata.normalize("NFD", value)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return stripped.replace("đ", "d").replace("Đ", "D").casefold()
+
+
+# Characters below U+3000 whose folded form differs from themselves, before case folding: letters
+# with diacritics → their base letters, combining marks → nothing, đ/Đ → d/D. Removing every mark
+# makes the per-character mapping equal to folding the whole string (NFD only reorders marks).
+_FOLD_LIMIT = "　"
+_FOLD_TABLE = {
+    code: mapped
+    for code in range(0x80, ord(_FOLD_LIMIT))
+    if (mapped := _fold_slow(chr(code)) if unicodedata.combining(chr(code)) == 0 else "")
+    != chr(code).casefold()
+    or unicodedata.combining(chr(code))
+}
+_BEYOND_TABLE = re.compile(f"[^\x00-{chr(ord(_FOLD_LIMIT) - 1)}]")
+
+
+def fold(value: str | None) -> str:
+    """Lower-case ``value`` and remove Vietnamese diacritics: 'Đặng Thuỳ Dương' → 'dang thuy duong'.
+
+    One ``str.translate`` over a table built at start-up (the hot path of imports, search and sort
+    keys); text with characters beyond the table's range takes Unicode's own decomposition.
+    """
+    if not value:
+        return ""
+    if value.isascii():
+        return value.casefold()
+    if _BEYOND_TABLE.search(value):
+        return _fold_slow(value)
+    return value.translate(_FOLD_TABLE).casefold()
 
 
 def search_words(value: str | None) -> list[str]:
@@ -100,18 +128,29 @@ def sort_key(*parts: str | None) -> str:
     tones: list[str] = []
     for part in parts:
         for ch in nfc(part).lower():
-            if ch == "đ":
-                primary.append(_PRIMARY["đ"])
-                tones.append("0")
-                continue
-            base, tone = _base_letter(unicodedata.normalize("NFD", ch))
-            code = _PRIMARY.get(base)
-            if code is None:
+            codes = _CODES.get(ch) or _codes(ch)
+            if codes is _NO_CODE:
                 continue  # spaces and punctuation do not take part in the order
-            primary.append(code)
-            tones.append(tone)
+            primary.append(codes[0])
+            tones.append(codes[1])
         primary.append("00")
     return ("".join(primary) + "".join(tones))[:250]
+
+
+_NO_CODE = ("", "")
+_CODES: dict[str, tuple[str, str]] = {}  # character → (primary code, tone digit), filled as met
+
+
+def _codes(ch: str) -> tuple[str, str]:
+    if ch == "đ":
+        codes = (_PRIMARY["đ"], "0")
+    else:
+        base, tone = _base_letter(unicodedata.normalize("NFD", ch))
+        code = _PRIMARY.get(base)
+        codes = _NO_CODE if code is None else (code, tone)
+    if len(_CODES) < 10_000:  # the letters and digits of names: a few hundred
+        _CODES[ch] = codes
+    return codes
 
 
 def name_sort_key(family: str, middle: str, given: str) -> str:

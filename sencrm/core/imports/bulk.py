@@ -5,8 +5,8 @@ SQL placeholder object, and on SQLite sends at most 999 values per statement: fo
 40 columns) that is 24 rows a statement and most of an import's time. Here each column gets one
 converter, chosen once: none for text, numbers, booleans and foreign keys (the driver takes them as
 they are), the field's own ``get_db_prep_save`` for the others (dates, JSON…). SQLite gets
-statements of as many rows as its parameter limit allows (ids by ``RETURNING``); PostgreSQL one
-prepared row statement in pipeline mode (ids taken from the sequence first). Only for new rows of
+statements of as many rows as its parameter limit allows (ids by ``RETURNING``); PostgreSQL
+``COPY`` (ids taken from the sequence first). Only for new rows of
 one model, no signals (like ``bulk_create``); ``auto_now`` fields are filled as ``save`` would.
 """
 
@@ -75,11 +75,14 @@ def _chunks(count: int, limit: int):
 
 def _write(cursor, model, columns: list[str], rows: list[list]) -> None:
     """INSERT ``rows`` (lists of column values). SQLite: statements of as many rows as its
-    parameter limit allows. PostgreSQL: one prepared single-row statement sent for every row in
-    pipeline mode (``executemany``): psycopg rewrites the placeholders of every statement it is
-    given, and for one of 40,000 placeholders that costs more than the insert."""
+    parameter limit allows. PostgreSQL: ``COPY … FROM STDIN`` (a row costs the server a few
+    microseconds, against some 100 for one INSERT statement each, even pipelined)."""
     if connection.vendor == "postgresql":
-        cursor.executemany(_rows_sql(model, columns, 1), rows)
+        quote = connection.ops.quote_name
+        sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
         return
     per_statement = max(1, min(2000, _param_limit() // len(columns)))
     for start, size in _chunks(len(rows), per_statement):

@@ -177,6 +177,15 @@ def search_index_update(instance) -> None:
         get_engine().write([document(kind, instance)])
 
 
+def search_index_new(entity: str, instances: list) -> None:
+    """Index records of ``entity`` just written with bulk inserts (not in the index yet), from the
+    instances in memory: an import does not read back what it wrote. Their ``search_text`` must be
+    up to date (``refresh_search``)."""
+    kind = kind_for_entity(entity)
+    if kind is not None and instances:
+        get_engine().write([document(kind, obj) for obj in instances], new=True)
+
+
 def search_index_remove(entity: str, ids: Iterable[int]) -> None:
     """Take records ``ids`` of ``entity`` ("crm.contact") out of the index (deleted, merged away)."""
     kind = kind_for_entity(entity)

@@ -1,12 +1,12 @@
 """Field groups several record kinds share: postal address, contact channels, consent."""
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sencrm.common.phones import normalize_phone
 from sencrm.common.text import nfc
+from sencrm.common.validators import validate_email
 
 
 class AddressMixin(models.Model):
