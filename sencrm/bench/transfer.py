@@ -82,9 +82,9 @@ def transfer_from_sqlite(path: str, factor: float, log=None, *, analyze: bool = 
     writer.create_indexes()
     builder.step("indexes", started)
     started = time.monotonic()
-    builder.finish(ROWS + [m.tags.through for m in TAGGED])
+    builder.finish(ROWS + [m.tags.through for m in TAGGED], derive=False)  # the rows carry them
     writer.finish()
-    builder.step("derived (last contacted, sequences)", started)
+    builder.step("sequences", started)
     started = time.monotonic()
     indexed = search_reindex()
     builder.step("search_reindex", started)
