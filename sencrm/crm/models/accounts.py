@@ -6,10 +6,16 @@ from sencrm.common.models import OwnedModel
 from sencrm.common.text import sort_key
 from sencrm.common.validators import normalize_tax_code, validate_tax_code
 from sencrm.crm.models.matching import company_match_key
-from sencrm.crm.models.mixins import AddressMixin, clean_email_fields, clean_phone_fields, clean_text_fields
+from sencrm.crm.models.mixins import (
+    AddressMixin,
+    MergeableMixin,
+    clean_email_fields,
+    clean_phone_fields,
+    clean_text_fields,
+)
 
 
-class Account(AddressMixin, OwnedModel):
+class Account(AddressMixin, MergeableMixin, OwnedModel):
     """An organisation we deal with (Tổ chức): customer company, partner, supplier, investor or competitor."""
 
     class Type(models.TextChoices):
@@ -40,22 +46,6 @@ class Account(AddressMixin, OwnedModel):
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     annual_revenue = models.BigIntegerField(_("annual revenue (VND)"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True, max_length=10000)
-    # Issue 3: set when this record was merged into another (it is then in the Trash); its old URLs
-    # and API ids redirect to the survivor.
-    merged_into = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("merged into"),
-    )
-    # Blocking key of the duplicate finder (crm.models.matching): fuzzy matching
-    # compares only records sharing it, so it never looks at all pairs.
-    match_key = models.CharField(max_length=100, editable=False, default="", blank=True)
-
-    audit_exclude = OwnedModel.audit_exclude | {"match_key", "merged_into"}
 
     class Meta:
         verbose_name = _("account")

@@ -5,7 +5,13 @@ from django.utils.translation import gettext_lazy as _
 from sencrm.common.models import OwnedModel
 from sencrm.common.text import join_name, name_sort_key, nfc, split_name
 from sencrm.crm.models.matching import person_match_key
-from sencrm.crm.models.mixins import AddressMixin, clean_email_fields, clean_phone_fields, clean_text_fields
+from sencrm.crm.models.mixins import (
+    AddressMixin,
+    MergeableMixin,
+    clean_email_fields,
+    clean_phone_fields,
+    clean_text_fields,
+)
 
 
 class Channel(models.TextChoices):
@@ -18,7 +24,7 @@ class Channel(models.TextChoices):
     VISIT = "visit", _("In person")
 
 
-class Contact(AddressMixin, OwnedModel):
+class Contact(AddressMixin, MergeableMixin, OwnedModel):
     """A person (Liên hệ): someone at a customer company, or an individual consumer (no account).
 
     Names keep the Vietnamese parts (họ, tên đệm, tên); lists sort by given name, then middle name,
@@ -72,22 +78,6 @@ class Contact(AddressMixin, OwnedModel):
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
     last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True, editable=False)
     description = models.TextField(_("description"), blank=True, max_length=10000)
-    # Issue 3: set when this record was merged into another (it is then in the Trash); its old URLs
-    # and API ids redirect to the survivor.
-    merged_into = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("merged into"),
-    )
-    # Blocking key of the duplicate finder (crm.models.matching): fuzzy matching
-    # compares only records sharing it, so it never looks at all pairs.
-    match_key = models.CharField(max_length=100, editable=False, default="", blank=True)
-
-    audit_exclude = OwnedModel.audit_exclude | {"match_key", "merged_into"}
 
     class Meta:
         verbose_name = _("contact")

@@ -6,7 +6,13 @@ from sencrm.common.models import OwnedModel, VisibleQuerySet
 from sencrm.common.text import join_name, name_sort_key, nfc, split_name
 from sencrm.common.validators import normalize_tax_code, validate_tax_code
 from sencrm.crm.models.matching import company_match_key, person_match_key
-from sencrm.crm.models.mixins import AddressMixin, clean_email_fields, clean_phone_fields, clean_text_fields
+from sencrm.crm.models.mixins import (
+    AddressMixin,
+    MergeableMixin,
+    clean_email_fields,
+    clean_phone_fields,
+    clean_text_fields,
+)
 
 
 class LeadQuerySet(VisibleQuerySet):
@@ -14,7 +20,7 @@ class LeadQuerySet(VisibleQuerySet):
         return self.exclude(status__in=[Lead.Status.CONVERTED, Lead.Status.UNQUALIFIED])
 
 
-class Lead(AddressMixin, OwnedModel):
+class Lead(AddressMixin, MergeableMixin, OwnedModel):
     """A prospective customer not yet qualified (Tiềm năng), captured from campaigns, forms or imports.
 
     Conversion turns it into an account, a contact and an opportunity; the lead keeps links to them.
@@ -91,22 +97,6 @@ class Lead(AddressMixin, OwnedModel):
         editable=False,
         verbose_name=_("converted to opportunity"),
     )
-    # Issue 3: set when this record was merged into another (it is then in the Trash); its old URLs
-    # and API ids redirect to the survivor.
-    merged_into = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("merged into"),
-    )
-    # Blocking key of the duplicate finder (crm.models.matching): fuzzy matching
-    # compares only records sharing it, so it never looks at all pairs.
-    match_key = models.CharField(max_length=100, editable=False, default="", blank=True)
-
-    audit_exclude = OwnedModel.audit_exclude | {"match_key", "merged_into"}
 
     objects = LeadQuerySet.as_manager()
 

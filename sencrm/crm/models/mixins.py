@@ -4,9 +4,34 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sencrm.common.models import OwnedModel
 from sencrm.common.phones import normalize_phone
 from sencrm.common.text import nfc
 from sencrm.common.validators import validate_email
+
+
+class MergeableMixin(models.Model):
+    """What the duplicate finder and merge (issue 3) keep on a record kind that can be merged."""
+
+    # Set when this record was merged into another (it is then in the Trash); its old URLs and API
+    # ids redirect to the survivor.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("merged into"),
+    )
+    # Blocking key of the duplicate finder (crm.models.matching): fuzzy matching compares only
+    # records sharing it, so it never looks at all pairs. Each kind computes it in ``clean()``.
+    match_key = models.CharField(max_length=100, editable=False, default="", blank=True)
+
+    audit_exclude = OwnedModel.audit_exclude | {"match_key", "merged_into"}
+
+    class Meta:
+        abstract = True
 
 
 class AddressMixin(models.Model):
