@@ -18,8 +18,10 @@ import datetime
 import functools
 import io
 import logging
+import queue
 import re
 import tempfile
+import threading
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -589,8 +591,6 @@ def _keys(adapter, values: dict) -> list[tuple[int, str]]:
     return [(gi, v) for gi, group in enumerate(adapter.match) for f in group if (v := values.get(f))]
 
 
-
-
 def _search_remove(entity: str, pks: list[int]) -> None:
     if pks:
         search_index_remove(entity, pks)
@@ -790,6 +790,108 @@ def _run(job: Job) -> tuple[dict, "_ErrorFile"]:
         return _run_rows(job)
 
 
+class _Lines:
+    """Error-file lines kept in memory: what one batch's writing reports, added to the file in
+    row order by the reading side."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple] = []
+
+    def add(self, row: int, column: str, value: str, message: str) -> None:
+        self.lines.append((row, column, value, message))
+
+    def write_to(self, errors: "_ErrorFile") -> None:
+        for line in self.lines:
+            errors.add(*line)
+
+
+def _threaded_writes() -> bool:
+    """Whether batches can be written by a second database connection: not when the caller holds
+    a transaction (the second connection would not see its rows — tests), nor on SQLite's
+    in-memory databases."""
+    if connection.in_atomic_block:
+        return False
+    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
+
+
+class _BatchWriter:
+    """Writes the batches of an import while the next batch is read and checked.
+
+    Reading and checking rows is Python; writing them is mostly the database's work (index upkeep
+    in SQLite's C code, or the PostgreSQL server), during which Python's lock is free. So a second
+    thread, with its own connection, writes batch N (one transaction: rows, audit, tags, search
+    index, progress) while the first builds batch N+1; one batch waits at most. Batch N+1's
+    duplicate checks see batch N: it is committed before N+1 is handed over. The error file keeps
+    the order of a one-thread run: each batch's row messages, then what writing it reported.
+    ``threaded=False`` writes each batch at once, in the caller's thread and transaction.
+    """
+
+    def __init__(self, ctx: RowContext, errors: "_ErrorFile", match: str, *, threaded: bool) -> None:
+        self.ctx, self.errors, self.match = ctx, errors, match
+        self.counts = {"created": 0, "updated": 0, "skipped": 0, "errors": 0}
+        self.failure: BaseException | None = None
+        self.thread = None
+        if threaded:
+            self.todo: queue.Queue = queue.Queue(maxsize=1)
+            self.done: queue.Queue = queue.Queue()
+            self.thread = threading.Thread(target=self._loop, name=f"import-{ctx.job.pk}", daemon=True)
+            self.thread.start()
+        self.in_flight = False
+
+    def submit(self, batch: list, row_lines: _Lines, rows: int, total: int) -> None:
+        """Hand over a batch (and the messages of its rows, written to the file before the batch's
+        own); returns once the previous batch is written."""
+        self._collect()
+        row_lines.write_to(self.errors)
+        if self.thread is None:
+            lines = _Lines()
+            self._write(batch, lines, rows, total)
+            lines.write_to(self.errors)
+            return
+        self.todo.put((batch, rows, total))
+        self.in_flight = True
+
+    def close(self) -> None:
+        """Wait for the last batch and stop the thread; raise what went wrong while writing."""
+        try:
+            self._collect()
+        finally:
+            if self.thread is not None and self.thread.is_alive():
+                self.todo.put(None)
+                self.thread.join()
+        if self.failure is not None:
+            raise self.failure
+
+    def _collect(self) -> None:
+        if not self.in_flight:
+            return
+        lines = self.done.get()
+        self.in_flight = False
+        if lines is None:  # the writer failed: stop reading the file
+            self.todo.put(None)
+            self.thread.join()
+            raise self.failure
+        lines.write_to(self.errors)
+
+    def _write(self, batch: list, lines: _Lines, rows: int, total: int) -> None:
+        with transaction.atomic():  # one commit a batch: rows, audit, search index, progress
+            _flush(self.ctx, batch, self.counts, lines, self.match)
+            job_progress(self.ctx.job.pk, done=rows, total=max(total, rows))
+
+    def _loop(self) -> None:
+        try:
+            with _unmapped_database():
+                while (item := self.todo.get()) is not None:
+                    lines = _Lines()
+                    self._write(item[0], lines, item[1], item[2])
+                    self.done.put(lines)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread, which raises it
+            self.failure = exc
+            self.done.put(None)
+        finally:
+            connection.close()  # this thread's own connection
+
+
 def _run_rows(job: Job) -> tuple[dict, "_ErrorFile"]:
     adapter = _adapter_for(job.entity)
     match = job.params.get("match", MATCH_SKIP)
@@ -802,33 +904,36 @@ def _run_rows(job: Job) -> tuple[dict, "_ErrorFile"]:
     errors = _ErrorFile()
     f, table = _open_job_table(job)
     job_progress(job.pk, done=0, total=table.estimated_rows)
+    writer = _BatchWriter(ctx, errors, match, threaded=_threaded_writes())
     batch: list = []
+    lines = _Lines()  # the messages of the batch's rows
     try:
         for number, cells in table.rows():
             counts["rows"] += 1
             if isinstance(cells, str):  # the reader could not read this row (bad vCard line…)
                 counts["errors"] += 1
-                errors.add(number, "", "", cells)
+                lines.add(number, "", "", cells)
                 continue
             ctx.row, ctx.errors, ctx.warnings = number, [], []
             instance, data = build_row(ctx, cells, mapping)
             for column, value, message in ctx.warnings:
                 counts["warnings"] += 1
-                errors.add(number, column, value, message)
+                lines.add(number, column, value, message)
             if instance is None:
                 counts["errors"] += 1
                 for column, value, message in ctx.errors:
-                    errors.add(number, column, value, message)
+                    lines.add(number, column, value, message)
                 continue
             batch.append((number, instance, data))
             if len(batch) >= BATCH:
-                with transaction.atomic():  # one commit a batch: rows, audit, search index, progress
-                    _flush(ctx, batch, counts, errors, match)
-                    job_progress(job.pk, done=counts["rows"], total=max(table.estimated_rows, counts["rows"]))
-                batch = []
-        _flush(ctx, batch, counts, errors, match)
+                writer.submit(batch, lines, counts["rows"], table.estimated_rows)
+                batch, lines = [], _Lines()
+        writer.submit(batch, lines, counts["rows"], table.estimated_rows)
     finally:
         f.close()
+        writer.close()
+    for key, value in writer.counts.items():
+        counts[key] += value
     if ctx.side_created:
         ImportRow.objects.bulk_create(
             [

@@ -276,3 +276,89 @@ def test_a_large_import_refreshes_the_planner_statistics(org, monkeypatch):
     assert calls == [] and (not sqlite or contact_statistics() == 0)
     _import(org.alice, "Họ tên\nChi\nDũng\nHà\n")
     assert calls == [1] and (not sqlite or contact_statistics() > 0)
+
+
+# --- batches written by a second thread -------------------------------------------------------------
+
+
+def _threaded_import(user, content: str, monkeypatch, *, batch: int = 4):
+    from sencrm.core.imports import service
+
+    monkeypatch.setattr(service, "BATCH", batch)
+    used = []
+    real = service._BatchWriter.__init__
+
+    def spy(self, *args, threaded, **kwargs):
+        used.append(threaded)
+        real(self, *args, threaded=threaded, **kwargs)
+
+    monkeypatch.setattr(service._BatchWriter, "__init__", spy)
+    job = _import(user, content)
+    return job, used
+
+
+_ROWS = "Họ tên,Email\n" + "".join(
+    f"{name},{email}\n"
+    for name, email in [
+        ("An", "an@x.vn"),
+        ("Bình", "binh@x.vn"),
+        ("Chi", "khong-phai-email"),  # kept, with a warning
+        ("", "ten.trong@x.vn"),  # no name: an error
+        ("Dũng", "dung@x.vn"),
+        ("Bình Lại", "binh@x.vn"),  # the address of row 3, written in the batch before
+        ("Hà", "ha@x.vn"),
+        ("Hà Lại", "ha@x.vn"),  # row 8's address, same batch
+        ("Khánh", "khanh@x.vn"),
+        ("Lan", "lan@x.vn"),
+    ]
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_thread_writes_the_batches_with_the_same_outcome(monkeypatch):
+    from sencrm.common.testing import make_org
+    from sencrm.core.imports.service import import_errors
+
+    org = make_org()
+    job, used = _threaded_import(org.alice, _ROWS, monkeypatch)
+    assert used == [True]
+    assert job.status == "done", job.message
+    assert {k: job.counts[k] for k in ("rows", "created", "skipped", "errors", "warnings")} == {
+        "rows": 10,
+        "created": 7,
+        "skipped": 2,
+        "errors": 1,
+        "warnings": 1,
+    }
+    lines = [(e["row"], e["column"]) for e in import_errors(job)]
+    assert [row for row, _c in lines] == [4, 5, 7, 9]  # in row order, as one thread writes them
+    assert sorted(Contact.objects.values_list("email", flat=True)) == sorted(
+        ["an@x.vn", "binh@x.vn", "", "dung@x.vn", "ha@x.vn", "khanh@x.vn", "lan@x.vn"]
+    )
+    assert job.import_rows.count() == 7 and job.done == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_in_the_writing_thread_leaves_nothing(monkeypatch):
+    from sencrm.common.testing import make_org
+    from sencrm.core.imports import service
+
+    org = make_org()
+    real, calls = service._flush, []
+
+    def failing(ctx, batch, *args):
+        calls.append(len(batch))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(ctx, batch, *args)
+
+    monkeypatch.setattr(service, "_flush", failing)
+    job, used = _threaded_import(org.alice, _ROWS, monkeypatch)
+    assert used == [True] and job.status == "failed"
+    assert len(calls) == 2  # it stopped at the failure
+    assert not Contact.objects.exists() and not job.import_rows.exists()
+
+
+def test_inside_a_transaction_the_batches_are_written_in_the_callers_thread(org, monkeypatch):
+    job, used = _threaded_import(org.alice, _ROWS, monkeypatch)
+    assert used == [False] and job.counts["created"] == 7
