@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 MATCH_SKIP, MATCH_UPDATE, MATCH_CREATE = "skip", "update", "create"
 MATCH_CHOICES = (MATCH_SKIP, MATCH_UPDATE, MATCH_CREATE)
-BATCH = 1000
+BATCH = 2000
 STATISTICS_AFTER = 10_000  # records created by one import
 ERROR_VALUE_CHARS = 200
 
@@ -511,6 +511,7 @@ def build_row(ctx: RowContext, cells: list[str], mapping: dict[int, str]):
             for message in messages:
                 ctx.error(key, raw, message)
         return None, None
+    instance.refresh_search()  # here, not where batches are written (``_BatchWriter``)
     data = {k: getattr(instance, k) for k in data if hasattr(instance, k)}
     if "owner" in extra:
         data["owner"] = extra["owner"]
@@ -632,7 +633,6 @@ def _flush(ctx: RowContext, batch: list, counts: dict, errors: _ErrorFile, match
             continue
         for k in keys:
             pending.setdefault(k, row)
-        instance.refresh_search()
         instance.created_at = now  # one timestamp a batch, like its audit entries
         to_create.append((row, instance, data))
     with transaction.atomic():

@@ -394,6 +394,7 @@ def test_fatal_error_leaves_the_database_unchanged(org, monkeypatch):
         return real_flush(*args, **kwargs)
 
     monkeypatch.setattr(service, "_flush", flaky)
+    monkeypatch.setattr(service, "BATCH", 500)  # the second of three batches fails
     audit_before = AuditEntry.objects.count()
     job = import_run(job.pk)
     assert job.status == Job.Status.FAILED and "nothing was stored" in job.message
