@@ -39,7 +39,7 @@ def reminders_send(now=None) -> int:
     """
     now = now or timezone.now()
     sent = 0
-    due = Activity.objects.reminders_due(now).select_related("owner").order_by("remind_at")[:500]
+    due = Activity.objects.reminders_due(now).select_related("owner")
     for activity in due:
         with transaction.atomic():
             claimed = Activity.objects.filter(pk=activity.pk, reminded_at__isnull=True).update(
