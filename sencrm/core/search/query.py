@@ -124,6 +124,10 @@ def parse_query(raw: str | None) -> Query:
     return query
 
 
+#: Meta token of the records of shared kinds (``register(..., shared=True)``): every scope has it.
+SHARED_TOKEN = "pub"
+
+
 def kind_token(code: int) -> str:
     return f"k{code}"
 
@@ -140,10 +144,10 @@ def scope_tokens(user) -> list[str] | None:
     if scope == DataScope.ALL:
         return None
     if scope == DataScope.BRANCH:
-        return [f"b{pk}" for pk in user.branch_ids_below()]
+        return [f"b{pk}" for pk in user.branch_ids_below()] + [SHARED_TOKEN]
     if scope == DataScope.TEAM and user.team_id:
-        return [f"t{user.team_id}", f"o{user.pk}"]
-    return [f"o{user.pk}"]
+        return [f"t{user.team_id}", f"o{user.pk}", SHARED_TOKEN]
+    return [f"o{user.pk}", SHARED_TOKEN]
 
 
 def number_tails(body: list[str]) -> list[str]:
@@ -163,5 +167,7 @@ def document(kind, obj) -> Document:
     meta = [kind_token(kind.code), f"o{obj.owner_id}", f"b{obj.branch_id}", exact_token(title)]
     if obj.team_id:
         meta.append(f"t{obj.team_id}")
+    if kind.shared:
+        meta.append(SHARED_TOKEN)
     meta.extend(number_tails(body))
     return Document(key=kind.key(obj.pk), title=title, body=body, meta=meta)

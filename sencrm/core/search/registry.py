@@ -35,6 +35,7 @@ class SearchKind:
     select_related: tuple[str, ...]
     code: int  # stable number of the kind inside index row ids
     index_fields: tuple[str, ...] | None = None  # what the title reads; None: every field
+    shared: bool = False  # visible to every data scope (a catalogue): found by everyone
 
     @property
     def label(self) -> str:
@@ -75,13 +76,15 @@ def register(
     select_related: Sequence[str] = (),
     type: str | None = None,  # noqa: A002 - the public word is "type"
     index_fields: Sequence[str] | None = None,
+    shared: bool = False,
 ) -> SearchKind:
     """Make ``model`` (an ``OwnedModel``) findable by global search; safe to call twice.
 
     ``title`` and ``subtitle`` are field names or functions of the record; ``url`` defaults to
     ``get_absolute_url``; ``icon`` is one of ``core.search.icons.ICONS``. ``index_fields``: the
     fields a ``title`` function reads, so that a rebuild of the index loads only those (a title
-    given as a field name needs none).
+    given as a field name needs none). ``shared``: the kind's ``visible_to`` ignores data scopes
+    (products: the company's catalogue), so its records are found whatever the searcher's scope.
     """
     if index_fields is None and isinstance(title, str):
         index_fields = [title]
@@ -103,6 +106,7 @@ def register(
         select_related=tuple(select_related),
         code=code,
         index_fields=None if index_fields is None else tuple(index_fields),
+        shared=shared,
     )
     _KINDS[name] = kind
     return kind

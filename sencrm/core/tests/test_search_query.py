@@ -26,11 +26,12 @@ def test_exact_token_depends_on_the_folded_words_only():
 
 
 def test_scope_tokens_mirror_visible_to(org):
+    shared = "pub"  # records of kinds every scope sees (the product catalogue)
     assert scope_tokens(org.erin) is None
-    assert scope_tokens(org.alice) == [f"o{org.alice.pk}"]
-    assert scope_tokens(org.bob) == [f"t{org.team_hn.pk}", f"o{org.bob.pk}"]
-    assert sorted(scope_tokens(org.carol)) == sorted(f"b{b.pk}" for b in (org.hn, org.cg))
-    assert scope_tokens(SimpleNamespace(data_scope="branch", branch_ids_below=list)) == []
+    assert scope_tokens(org.alice) == [f"o{org.alice.pk}", shared]
+    assert scope_tokens(org.bob) == [f"t{org.team_hn.pk}", f"o{org.bob.pk}", shared]
+    assert sorted(scope_tokens(org.carol)) == sorted([*(f"b{b.pk}" for b in (org.hn, org.cg)), shared])
+    assert scope_tokens(SimpleNamespace(data_scope="branch", branch_ids_below=list)) == [shared]
 
 
 def test_digits_may_be_the_end_of_a_number():
