@@ -40,6 +40,8 @@ api.add_router("", "sencrm.core.api.admin_router")
 api.add_router("", "sencrm.crm.api_exports.router")  # before /<kind>/{record_id}
 api.add_router("", "sencrm.crm.api_duplicates.router")  # before /<kind>/{record_id}
 api.add_router("", "sencrm.crm.api.router")
+api.add_router("", "sencrm.sales.api.router")
+api.add_router("", "sencrm.sales.api_planning.router")  # forecast, targets, playbooks
 api.add_router("", "sencrm.core.api_imports.router")
 api.add_router("", "sencrm.core.api_segments.router")
 api.add_router("", "sencrm.core.api_search.router")

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "sencrm.common",
     "sencrm.core",
     "sencrm.crm",
+    "sencrm.sales",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("sencrm.core.urls")),
     path("", include("sencrm.crm.urls")),
+    path("", include("sencrm.sales.urls")),
     path("settings/", include("sencrm.crm.urls_settings")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

@@ -71,13 +71,12 @@ def test_each_user_sees_the_deleted_records_in_their_scope(org):
     # filter by kind
     assert names(trash_list(org.erin, "crm.lead")[0:50]) == ["L của Ánh"]
     counts = {kind.entity: n for kind, n in trash_counts(org.erin)}
-    assert counts == {
-        "crm.account": 3,
-        "crm.contact": 0,
-        "crm.lead": 1,
-        "crm.opportunity": 0,
-        "crm.activity": 0,
+    crm = {
+        e: counts.pop(e)
+        for e in ("crm.account", "crm.contact", "crm.lead", "crm.opportunity", "crm.activity")
     }
+    assert crm == {"crm.account": 3, "crm.contact": 0, "crm.lead": 1, "crm.opportunity": 0, "crm.activity": 0}
+    assert set(counts.values()) <= {0}  # the kinds other modules add have nothing deleted here
 
 
 def test_the_merged_list_is_newest_first_and_pages_cleanly(org):

@@ -97,6 +97,7 @@ def test_trash_page_query_count_does_not_grow_with_rows(client, org, django_asse
         deleted(Lead, org.erin, company=f"L{i}")
     client.force_login(org.erin)
     client.get(reverse("trash"))  # warm caches (content types, sessions)
-    with django_assert_max_num_queries(30):
+    # The cost grows with the record kinds (MODULES), not the rows; issue 5 part C added targets.
+    with django_assert_max_num_queries(33):
         response = client.get(reverse("trash"))
     assert len(response.context["page"]) == 40

@@ -1,5 +1,6 @@
 """Pipelines and the moves of opportunities between stages (C4), and the board's queries."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,36 @@ DEFAULT_STAGES = [
     ("Thành công", 100, Stage.Kind.WON),
     ("Thất bại", 0, Stage.Kind.LOST),
 ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Stage entry hooks (issue 5, stage playbooks)
+# ---------------------------------------------------------------------------------------------------
+
+#: Checks run when a deal enters a stage, on its new state, inside the write's transaction and
+#: before the stage history row: ``check(*, opportunity, stage, by)`` raises ``ValidationError``
+#: (keyed by field name) to refuse the move, which rolls the whole write back. Higher apps (sales'
+#: stage playbooks) register here from ``AppConfig.ready``: crm never imports them.
+STAGE_ENTRY_CHECKS: list[Callable[..., None]] = []
+#: Called after a deal entered a stage and its history row is written, in the same transaction:
+#: ``callback(*, opportunity, stage, from_stage_id, by)`` (the playbook's automatic tasks).
+STAGE_ENTERED: list[Callable[..., None]] = []
+
+
+def _enter_stage(*, opportunity: Opportunity, from_stage_id: int | None, by) -> None:
+    """Run the entry checks, record the move in the stage history, then the entry callbacks.
+
+    Every path that changes a deal's stage comes here (move, generic update, create), so the
+    board, the forms and the API refuse and react alike. Call inside the write's transaction.
+    """
+    stage = opportunity.stage
+    for check in STAGE_ENTRY_CHECKS:
+        check(opportunity=opportunity, stage=stage, by=by)
+    StageChange.objects.create(
+        opportunity=opportunity, from_stage_id=from_stage_id, to_stage_id=opportunity.stage_id, by=by
+    )
+    for callback in STAGE_ENTERED:
+        callback(opportunity=opportunity, stage=stage, from_stage_id=from_stage_id, by=by)
 
 
 def pipeline_create_default() -> Pipeline:
@@ -63,16 +94,17 @@ def opportunity_move(
         data["lost_reason"] = lost_reason
     with transaction.atomic():
         updated = record_update(opportunity, by=by, data=data, expected_version=expected_version)
-        StageChange.objects.create(opportunity=updated, from_stage_id=from_stage_id, to_stage=stage, by=by)
+        _enter_stage(opportunity=updated, from_stage_id=from_stage_id, by=by)
     return updated
 
 
 def stage_change_record(*, opportunity: Opportunity, from_stage_id: int | None, by) -> None:
-    """Add a history row when a generic update changed the stage (forms and PATCH)."""
+    """Add a history row when a generic update changed the stage (forms and PATCH).
+
+    Runs the stage entry hooks too: call it inside the update's transaction.
+    """
     if opportunity.stage_id != from_stage_id:
-        StageChange.objects.create(
-            opportunity=opportunity, from_stage_id=from_stage_id, to_stage_id=opportunity.stage_id, by=by
-        )
+        _enter_stage(opportunity=opportunity, from_stage_id=from_stage_id, by=by)
 
 
 def opportunity_create(*, by, data: dict, custom: dict | None = None, tags=None) -> Opportunity:
@@ -94,9 +126,7 @@ def opportunity_create(*, by, data: dict, custom: dict | None = None, tags=None)
         data["probability"] = stage.probability
     with transaction.atomic():
         opportunity = record_create(Opportunity, by=by, data=data, custom=custom, tags=tags)
-        StageChange.objects.create(
-            opportunity=opportunity, from_stage=None, to_stage_id=opportunity.stage_id, by=by
-        )
+        _enter_stage(opportunity=opportunity, from_stage_id=None, by=by)
     return opportunity
 
 

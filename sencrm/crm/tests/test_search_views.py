@@ -50,12 +50,9 @@ def test_results_page_filters_by_kind_with_counts(client, org, records):
     assert response.status_code == 200
     assert "Nguyễn Văn Ánh" in html and "Công ty Nguyên Phát" in html
     assert response.context["total"] == 3
-    assert [(t["kind"].type, t["count"]) for t in response.context["tabs"]] == [
-        ("account", 1),
-        ("contact", 1),
-        ("lead", 1),
-        ("opportunity", 0),
-    ]
+    tabs = [(t["kind"].type, t["count"]) for t in response.context["tabs"]]
+    assert tabs[:4] == [("account", 1), ("contact", 1), ("lead", 1), ("opportunity", 0)]
+    assert {n for _kind, n in tabs[4:]} <= {0}  # the kinds other modules add find nothing here
     response = client.get("/search/", {"q": "nguyen", "type": "lead"})
     assert [h.title for h in response.context["hits"]] == ["Nguyễn Thị Lan"]
 

@@ -33,7 +33,7 @@ BUDGETS = {
     "account": (8, 8, 7, 18),
     "contact": (8, 8, 7, 16),
     "lead": (8, 8, 7, 20),  # issue 3: verification also looks for similar names (one block query)
-    "opportunity": (7, 8, 6, 18),
+    "opportunity": (7, 8, 6, 19),  # issue 5: the sales panel (playbook and forecast category)
     "activity": (7, 8, 6, 14),
 }
 

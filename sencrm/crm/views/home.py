@@ -15,6 +15,7 @@ from sencrm.common.models import Action, VisibleQuerySet
 from sencrm.core.models import Notification
 from sencrm.core.services.notifications import notifications_mark_read, recent_views_for
 from sencrm.core.services.records import ConflictError
+from sencrm.core.widgets import home_widgets
 from sencrm.crm.models import Activity
 from sencrm.crm.services.activities import activities_due_for, activity_complete
 from sencrm.crm.services.opportunities import open_opportunities_by_stage
@@ -83,6 +84,8 @@ def home(request):
         "several_pipelines": len({s.pipeline_id for s in stages}) > 1,
         "recent": _visible_recent_views(user),
         "notifications": _notifications(user),
+        # Widgets of higher apps (sales' targets), registered in core.widgets.
+        "widgets": home_widgets(request),
     }
     return render(request, "crm/home.html", context)
 

@@ -29,6 +29,7 @@ from sencrm.common.views import (
     requires_right,
 )
 from sencrm.core.services.records import ConflictError
+from sencrm.core.widgets import record_panels
 from sencrm.crm.forms import OpportunityCloseForm, OpportunityForm
 from sencrm.crm.models import Activity, Opportunity, Stage
 from sencrm.crm.services.opportunities import opportunity_create, opportunity_move, opportunity_update
@@ -143,6 +144,8 @@ class OpportunityDetailView(ObjectDetailView):
             "move_url": url_or_empty("crm:opportunity_move", obj.pk),
             "board_url": url_or_empty("crm:opportunity_board"),
             "log_activity_url": url_or_empty("crm:activity_create", query=f"opportunity={obj.pk}&kind=call"),
+            # Blocks of higher apps (the sales playbook's checklist), registered in core.widgets.
+            "panels": record_panels(request, obj),
         }
 
 

@@ -1,5 +1,6 @@
 """``sencrm demo [--seed N] [--size X] [--force]``: load the demo company Công ty TNHH Sen Việt."""
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
 from sencrm.core.models import User
@@ -47,6 +48,12 @@ class Command(BaseCommand):
             )
         log = self.stdout.write if verbosity >= 2 else None
         result = build_demo(seed=seed, size=size, log=log)
+        # Apps above crm (sales…) add their demo records through their AppConfig, found by name:
+        # crm never imports them (docs/ARCHITECTURE.md).
+        for config in apps.get_app_configs():
+            extend = getattr(config, "demo_extend", None)
+            if extend is not None:
+                result.counts.update(extend(seed=seed, size=size, log=log))
         search_reindex()  # the demo is written with bulk_create, which the search index does not see
         statistics_refresh()  # the planner's statistics were gathered on empty tables by the migrations
         if verbosity:
