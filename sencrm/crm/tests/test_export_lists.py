@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -303,3 +304,41 @@ def test_label_fields_are_what_str_shows(org):
     for label, field_name in LABEL_FIELDS.items():
         obj = apps.get_model(label).objects.get(pk=records[label].pk)
         assert str(obj) == getattr(obj, field_name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_job_ends_well_while_others_write(monkeypatch):
+    """SQLite: the job reads the export through one open statement; another connection writing
+    meanwhile made its progress update fail ("database is locked") and the whole export with it."""
+    import threading
+
+    from django.db import connection
+
+    from sencrm.common import exports
+    from sencrm.common.testing import make_org
+    from sencrm.core.services import jobs
+    from sencrm.crm.models import Lead
+    from sencrm.crm.views.leads import LeadListView
+
+    org = make_org()
+    for i in range(25):
+        make("lead", org.alice, f"Phạm Văn {i}")
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 10)
+    real = jobs.job_progress
+
+    def after_another_write(job_id, **kwargs):
+        def write():
+            Lead.objects.filter(full_name="Phạm Văn 0").update(job_title="Kế toán")
+            connection.close()
+
+        other = threading.Thread(target=write)
+        other.start()
+        other.join()
+        real(job_id, **kwargs)
+
+    monkeypatch.setattr(jobs, "job_progress", after_another_write)
+    plan = exports.export_plan(LeadListView, org.alice, QueryDict(""), ["full_name"])
+    job = exports.export_record(plan, "csv", rows=25, inline=False)
+    exports.export_job_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.counts) == ("done", {"rows": 25}), job.message
