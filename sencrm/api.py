@@ -42,6 +42,7 @@ api.add_router("", "sencrm.crm.api_duplicates.router")  # before /<kind>/{record
 api.add_router("", "sencrm.crm.api.router")
 api.add_router("", "sencrm.sales.api.router")
 api.add_router("", "sencrm.sales.api_planning.router")  # forecast, targets, playbooks
+api.add_router("", "sencrm.sales.api_orders.router")  # orders, invoices, contracts, ERP
 api.add_router("", "sencrm.core.api_imports.router")
 api.add_router("", "sencrm.core.api_segments.router")
 api.add_router("", "sencrm.core.api_search.router")

@@ -27,6 +27,32 @@ class SalesConfig(AppConfig):
                 MENU.append(item)
         register_sales()
         self._register_planning()
+        self._register_orders()
+
+    def _register_orders(self):
+        # Orders, invoices and contracts (issue 5, part B): record kinds with role rights and
+        # menu entries, joined by name like the rest of sales.
+        from sencrm.core.context_processors import MENU
+        from sencrm.core.models import MODULES
+        from sencrm.core.widgets import Block, record_panel_register
+        from sencrm.sales.views.orders import purchase_panel_context
+
+        MODULES.setdefault("sales.order", _("Orders"))
+        MODULES.setdefault("sales.invoice", _("Invoices"))
+        MODULES.setdefault("sales.contract", _("Contracts"))
+        for item in (
+            ("sales.order", "sales:order_list", _("Orders")),
+            ("sales.invoice", "sales:invoice_list", _("Invoices")),
+            ("sales.invoice", "sales:receivables", _("Receivables")),
+            ("sales.contract", "sales:contract_list", _("Contracts")),
+        ):
+            if item[1] not in {entry[1] for entry in MENU}:
+                MENU.append(item)
+        # Purchase history (and, for an account, its balances) on the account and contact pages.
+        for entity in ("crm.account", "crm.contact"):
+            record_panel_register(
+                entity, Block("sales.orders", "sales/partials/order_panel.html", purchase_panel_context)
+            )
 
     def _register_planning(self):
         # Forecast, targets and stage playbooks (issue 5, part C): targets are a record kind with
@@ -64,4 +90,9 @@ class SalesConfig(AppConfig):
 
         counts = build_sales_demo(seed=seed, size=size, log=log)
         counts.update(build_planning_demo(seed=seed, log=log))  # targets and a playbook (part C)
+        from sencrm.sales.demo_orders import build_orders_demo
+
+        counts.update(
+            build_orders_demo(seed=seed, size=size, log=log)
+        )  # orders, invoices, contracts (part B)
         return counts

@@ -21,6 +21,7 @@ from sencrm.common.views import (
     ObjectListView,
     related_list,
 )
+from sencrm.core.widgets import record_panels
 from sencrm.crm.forms import AccountForm
 from sencrm.crm.models import Account, Contact, Opportunity
 from sencrm.crm.views._common import url_or_empty
@@ -106,6 +107,8 @@ class AccountDetailView(ObjectDetailView):
         )
         return {
             "related_lists": [contacts, opportunities],
+            # Blocks of higher apps (sales' purchase history and balances), from core.widgets.
+            "panels": record_panels(request, obj),
             "timeline_url": url_or_empty("crm:account_timeline", obj.pk),
             "log_activity_url": url_or_empty("crm:activity_create", query=f"account={obj.pk}&kind=call"),
             "type_badge": format_html('<span class="badge bg-azure-lt">{}</span>', obj.get_type_display()),

@@ -22,6 +22,7 @@ from sencrm.common.views import (
     ObjectListView,
     related_list,
 )
+from sencrm.core.widgets import record_panels
 from sencrm.crm.forms import ContactForm
 from sencrm.crm.models import Contact, Opportunity
 from sencrm.crm.models.contacts import Channel
@@ -131,6 +132,8 @@ class ContactDetailView(ObjectDetailView):
         return {
             "consent_rows": consent_rows,
             "related_lists": [opportunities],
+            # Blocks of higher apps (sales' purchase history), from core.widgets.
+            "panels": record_panels(request, obj),
             "timeline_url": url_or_empty("crm:contact_timeline", obj.pk),
             "log_activity_url": url_or_empty("crm:activity_create", query=f"contact={obj.pk}&kind=call"),
         }

@@ -554,10 +554,11 @@ def quote_send(
 
 
 def quote_accept(*, quote: Quote, by, expected_version: int | None = None) -> Quote:
-    """The customer accepted: the quote is closed as accepted and its opportunity, if still open,
-    moves to its pipeline's won stage (when the pipeline has one)."""
+    """The customer accepted: the quote is closed as accepted, its opportunity, if still open,
+    moves to its pipeline's won stage (when the pipeline has one), and an order is made from it."""
     from sencrm.crm.models import Opportunity, Stage
     from sencrm.crm.services.opportunities import opportunity_move
+    from sencrm.sales.services.orders import order_from_quote
 
     if quote.status != Quote.Status.SENT:
         raise ValidationError({"status": [_("Only a sent quote can be accepted.")]})
@@ -576,6 +577,7 @@ def quote_accept(*, quote: Quote, by, expected_version: int | None = None) -> Qu
             won = opportunity.pipeline.stages.filter(kind=Stage.Kind.WON).order_by("position", "id").first()
             if won is not None:
                 opportunity_move(opportunity=opportunity, stage=won, by=by)
+        order_from_quote(quote=accepted, by=by)
     return accepted
 
 
