@@ -53,6 +53,7 @@ MATCH_SKIP, MATCH_UPDATE, MATCH_CREATE = "skip", "update", "create"
 MATCH_CHOICES = (MATCH_SKIP, MATCH_UPDATE, MATCH_CREATE)
 BATCH = 2000
 STATISTICS_AFTER = 10_000  # records created by one import
+IMPORT_CACHE_KIB = 32 * 1024  # SQLite page cache of each of an import's two connections
 ERROR_VALUE_CHARS = 200
 
 
@@ -769,20 +770,27 @@ def import_run(job_id: int) -> Job | None:
 def _unmapped_database():
     """SQLite maps up to ``mmap_size`` of the database file into the process (settings), and the
     pages it maps count in the worker's resident memory: an import reads index pages all over a
-    large file, so it runs with mapping off and SQLite's page cache (``cache_size``, bounded)
-    instead. The connection is kept for other tasks: the setting is put back after."""
+    large file, so it runs with mapping off and SQLite's page cache instead, bounded to
+    ``IMPORT_CACHE_KIB`` for each of its two connections (the reading one and the writing one; the
+    operating system still caches the file). The connection is kept for other tasks: its settings
+    are put back after."""
     if connection.vendor != "sqlite":
         yield
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA mmap_size")
-        previous = int(cursor.fetchone()[0])
+        mmap = int(cursor.fetchone()[0])
+        cursor.execute("PRAGMA cache_size")
+        cache = int(cursor.fetchone()[0])
         cursor.execute("PRAGMA mmap_size=0")
+        cursor.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+        cursor.execute("PRAGMA shrink_memory")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA mmap_size={previous}")
+            cursor.execute(f"PRAGMA mmap_size={mmap}")
+            cursor.execute(f"PRAGMA cache_size={cache}")
 
 
 def _run(job: Job) -> tuple[dict, "_ErrorFile"]:

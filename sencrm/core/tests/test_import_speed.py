@@ -72,6 +72,8 @@ def test_multi_row_insert_sets_each_record_its_own_id(org):
 
 
 def test_sqlite_maps_no_file_pages_during_an_import(org, monkeypatch):
+    """Mapped file pages and a large page cache count in the worker's memory: an import runs with
+    mapping off and a bounded cache, and gives the connection its settings back."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import connection
 
@@ -80,22 +82,25 @@ def test_sqlite_maps_no_file_pages_during_an_import(org, monkeypatch):
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's mmap_size")
 
-    def mmap_size() -> int:
+    def pragmas() -> tuple[int, int]:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA mmap_size")
-            return cursor.fetchone()[0]
+            mmap = cursor.fetchone()[0]
+            cursor.execute("PRAGMA cache_size")
+            return mmap, cursor.fetchone()[0]
 
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA mmap_size=1048576")
+        cursor.execute("PRAGMA cache_size=-65536")
     seen, real = [], service._run_rows
-    monkeypatch.setattr(service, "_run_rows", lambda job: seen.append(mmap_size()) or real(job))
+    monkeypatch.setattr(service, "_run_rows", lambda job: seen.append(pragmas()) or real(job))
     job, _t = service.import_create(
         user=org.alice,
         entity="crm.contact",
         upload=SimpleUploadedFile("a.csv", "Họ tên\nAn Nguyễn\n".encode()),
     )
     assert service.import_run(job.pk).counts["created"] == 1
-    assert seen == [0] and mmap_size() == 1048576
+    assert seen == [(0, -service.IMPORT_CACHE_KIB)] and pragmas() == (1048576, -65536)
 
 
 def test_inserts_use_a_few_statement_sizes_whatever_the_batch():
