@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sencrm.common.models import OwnedModel, VisibleQuerySet
-from sencrm.sales.models.products import MONEY, VatRate
+from sencrm.sales.models.products import MONEY, PricedLine
 
 
 class PaymentMethod(models.TextChoices):
@@ -129,35 +129,19 @@ class Invoice(OwnedModel):
         return self.status == self.Status.ISSUED and self.outstanding > 0 and self.due_date < today
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(PricedLine):
     """One line of an invoice: part or all of an order line's quantity, priced as the order line."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey("sales.OrderLine", on_delete=models.PROTECT, related_name="invoice_lines")
-    position = models.PositiveIntegerField(default=0)
     product = models.ForeignKey(
         "sales.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    description = models.CharField(_("description"), max_length=500)
-    unit = models.CharField(_("unit"), max_length=30, blank=True)
-    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
-    discount_percent = models.DecimalField(
-        _("discount %"), max_digits=5, decimal_places=2, default=Decimal(0)
-    )
-    discount_amount = models.DecimalField(_("discount amount"), default=Decimal(0), **MONEY)
-    vat_rate = models.CharField(
-        _("VAT rate"), max_length=3, choices=VatRate.choices, default=VatRate.STANDARD
-    )
-    amount = models.DecimalField(_("amount"), default=Decimal(0), **MONEY)
 
     class Meta:
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         ordering = ["invoice", "position", "id"]
-
-    def __str__(self) -> str:
-        return self.description
 
 
 class Payment(models.Model):

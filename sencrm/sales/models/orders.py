@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sencrm.common.models import OwnedModel, VisibleQuerySet
 from sencrm.common.text import nfc
-from sencrm.sales.models.products import MONEY, VatRate
+from sencrm.sales.models.products import MONEY, PricedLine
 
 
 class SalesCounter(models.Model):
@@ -185,12 +185,11 @@ class Order(OwnedModel):
         return pattern.format(code=quote(self.tracking_number, safe=""))
 
 
-class OrderLine(models.Model):
+class OrderLine(PricedLine):
     """One line of an order: a product or free text, quantity, unit price, discount and VAT rate,
     priced by ``sales.money`` as quote lines are. ``amount`` is after discount, before VAT."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveIntegerField(default=0)
     product = models.ForeignKey(
         "sales.Product",
         on_delete=models.PROTECT,
@@ -199,26 +198,11 @@ class OrderLine(models.Model):
         related_name="order_lines",
         verbose_name=_("product"),
     )
-    description = models.CharField(_("description"), max_length=500)
-    unit = models.CharField(_("unit"), max_length=30, blank=True)
-    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
-    discount_percent = models.DecimalField(
-        _("discount %"), max_digits=5, decimal_places=2, default=Decimal(0)
-    )
-    discount_amount = models.DecimalField(_("discount amount"), default=Decimal(0), **MONEY)
-    vat_rate = models.CharField(
-        _("VAT rate"), max_length=3, choices=VatRate.choices, default=VatRate.STANDARD
-    )
-    amount = models.DecimalField(_("amount"), default=Decimal(0), **MONEY)
 
     class Meta:
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
         ordering = ["order", "position", "id"]
-
-    def __str__(self) -> str:
-        return self.description
 
 
 class IdempotencyKey(models.Model):

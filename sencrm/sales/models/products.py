@@ -28,6 +28,32 @@ class VatRate(models.TextChoices):
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
+class PricedLine(models.Model):
+    """The priced part of a quote, order or invoice line: a product (each kind declares its own
+    link) or free text, quantity, unit price, discount and VAT rate, priced by ``sales.money``.
+    ``amount`` is the line's value after discount, before VAT, rounded to the currency's unit."""
+
+    position = models.PositiveIntegerField(default=0)
+    description = models.CharField(_("description"), max_length=500)
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    discount_percent = models.DecimalField(
+        _("discount %"), max_digits=5, decimal_places=2, default=Decimal(0)
+    )
+    discount_amount = models.DecimalField(_("discount amount"), default=Decimal(0), **MONEY)
+    vat_rate = models.CharField(
+        _("VAT rate"), max_length=3, choices=VatRate.choices, default=VatRate.STANDARD
+    )
+    amount = models.DecimalField(_("amount"), default=Decimal(0), **MONEY)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.description
+
+
 class Currency(BaseModel):
     """A currency quotes and prices may be in. VND is the base: it has no minor unit (0 decimals)."""
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sencrm.common.models import OwnedModel, VisibleQuerySet
 from sencrm.common.text import nfc
-from sencrm.sales.models.products import MONEY, VatRate
+from sencrm.sales.models.products import MONEY, PricedLine
 
 
 class QuoteCounter(models.Model):
@@ -162,14 +162,13 @@ class Quote(OwnedModel):
         return self.status in (self.Status.DRAFT, self.Status.SENT)
 
 
-class QuoteLine(models.Model):
+class QuoteLine(PricedLine):
     """One line of a quote: a product or free text, quantity, unit price, discount and VAT rate.
 
     ``amount`` is the line's value after discount, before VAT, rounded to the currency's unit.
     """
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveIntegerField(default=0)
     product = models.ForeignKey(
         "sales.Product",
         on_delete=models.PROTECT,
@@ -178,26 +177,11 @@ class QuoteLine(models.Model):
         related_name="+",
         verbose_name=_("product"),
     )
-    description = models.CharField(_("description"), max_length=500)
-    unit = models.CharField(_("unit"), max_length=30, blank=True)
-    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
-    discount_percent = models.DecimalField(
-        _("discount %"), max_digits=5, decimal_places=2, default=Decimal(0)
-    )
-    discount_amount = models.DecimalField(_("discount amount"), default=Decimal(0), **MONEY)
-    vat_rate = models.CharField(
-        _("VAT rate"), max_length=3, choices=VatRate.choices, default=VatRate.STANDARD
-    )
-    amount = models.DecimalField(_("amount"), default=Decimal(0), **MONEY)
 
     class Meta:
         verbose_name = _("quote line")
         verbose_name_plural = _("quote lines")
         ordering = ["quote", "position", "id"]
-
-    def __str__(self) -> str:
-        return self.description
 
 
 class QuoteRevision(models.Model):

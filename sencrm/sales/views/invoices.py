@@ -90,7 +90,7 @@ class InvoiceDetailView(ObjectDetailView):
     ]
 
     def get_extra_context(self, request, obj) -> dict:
-        lines = list(obj.lines.all())
+        lines = list(obj.lines.select_related("product"))
         figures = invoice_figures(obj, lines)
         can_change = request.user.has_right(Invoice, Action.CHANGE)
         return {
