@@ -23,7 +23,7 @@ from sencrm.sales.models import Product, Quote
 from sencrm.sales.models.orders import Carrier, IdempotencyKey, Order, OrderLine, SalesCounter
 from sencrm.sales.services.erp import order_event
 from sencrm.sales.services.pricing import price_list_for
-from sencrm.sales.services.quotes import LINE_FIELDS, price_lines
+from sencrm.sales.services.quotes import LINE_FIELDS, fill_buyer, price_lines
 
 #: The statuses an order may move to from each status (anything else is refused).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -117,15 +117,7 @@ def _buyer(data: dict) -> dict:
     account = data.get("account")
     if account is None:
         raise ValidationError({"account": [_("Choose an account.")]})
-    for name, value in (
-        ("buyer_name", account.name),
-        ("buyer_tax_code", account.tax_code),
-        ("buyer_address", account.address),
-        ("buyer_email", account.email),
-    ):
-        if not data.get(name):
-            data[name] = value
-    return data
+    return fill_buyer(data, account)
 
 
 def _check_writable(data: dict) -> None:

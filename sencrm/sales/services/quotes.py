@@ -109,6 +109,20 @@ class PricedLines:
     totals: Totals
 
 
+def fill_buyer(data: dict, account) -> dict:
+    """The buyer fields of a quote, order or invoice that ``data`` leaves blank, from ``account``
+    (what an e-invoice will print: legal name, tax code, address, email)."""
+    for name, value in (
+        ("buyer_name", account.name),
+        ("buyer_tax_code", account.tax_code),
+        ("buyer_address", account.address),
+        ("buyer_email", account.email),
+    ):
+        if not data.get(name):
+            data[name] = value
+    return data
+
+
 def price_lines(
     *,
     lines: list[dict],
@@ -273,15 +287,7 @@ def _defaults(data: dict) -> dict:
     account = data.get("account")
     if account is None:
         raise ValidationError({"account": [_("Choose an account, or create the quote from an opportunity.")]})
-    for name, value in (
-        ("buyer_name", account.name),
-        ("buyer_tax_code", account.tax_code),
-        ("buyer_address", account.address),
-        ("buyer_email", account.email),
-    ):
-        if not data.get(name):
-            data[name] = value
-    return data
+    return fill_buyer(data, account)
 
 
 def _price_list(data: dict) -> PriceList | None:
