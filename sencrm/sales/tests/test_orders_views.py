@@ -197,3 +197,17 @@ def test_a_confirmed_order_keeps_its_lines_but_its_notes_can_change(client, org)
     assert response.status_code == 302, html(response)[:3000]
     order.refresh_from_db()
     assert (order.notes, order.total, order.lines.count()) == ("Giao trước Tết", D(540000), 1)
+
+
+def test_orders_invoices_and_contracts_are_found_by_global_search(org):
+    from sencrm.core.search import search
+    from sencrm.sales.services.invoices import invoice_create
+    from sencrm.sales.tests.test_contracts import _contract
+
+    order = order_set_status(order=_order(org.alice), by=org.alice, status="confirmed")
+    invoice = invoice_create(order=order, by=org.alice)
+    contract = _contract(org.alice)
+    for record, kind in ((order, "order"), (invoice, "invoice"), (contract, "contract")):
+        hits = search(org.alice, record.number)
+        assert [(h.type, h.url) for h in hits][:1] == [(kind, record.get_absolute_url())], kind
+        assert search(org.mallory, record.number) == []  # another branch's rep: out of scope
