@@ -50,14 +50,12 @@ from sencrm.crm.models import Account, Contact
 from sencrm.crm.schemas import PlacementIn
 from sencrm.sales.api import PLACEMENT_REFS, _products_for
 from sencrm.sales.models import Carrier, Contract, ErpEndpoint, Invoice, Order, PaymentMethod
-from sencrm.sales.money import amount_in_words
-from sencrm.sales.schemas import QuoteLineIn, QuoteLineOut, VatGroupOut
+from sencrm.sales.schemas import PricedDocumentOut, QuoteLineIn, QuoteLineOut, VatGroupOut
 from sencrm.sales.services.contracts import contract_document_add
 from sencrm.sales.services.invoices import (
     account_balances,
     invoice_cancel,
     invoice_create,
-    invoice_figures,
     payment_record,
 )
 from sencrm.sales.services.orders import (
@@ -130,7 +128,7 @@ class OrderStatusIn(InSchema):
     tracking_number: str | None = text(Order, "tracking_number", default=None)
 
 
-class OrderOut(RecordOut):
+class OrderOut(PricedDocumentOut):
     number: str
     title: str
     status: str
@@ -156,21 +154,6 @@ class OrderOut(RecordOut):
     vat_total: Decimal
     total: Decimal
     amount_in_words: str
-
-    @staticmethod
-    def resolve_lines(obj) -> list:
-        return list(obj.lines.all())
-
-    @staticmethod
-    def resolve_vat_groups(obj) -> list[dict]:
-        from sencrm.sales.services.quotes import quote_figures
-
-        figures = quote_figures(obj, list(obj.lines.all()))
-        return [{"rate": g.rate, "subtotal": g.subtotal, "vat": g.vat} for g in figures.groups]
-
-    @staticmethod
-    def resolve_amount_in_words(obj) -> str:
-        return amount_in_words(obj.total, obj.currency)
 
 
 class OrderFilters(RecordFilters):
@@ -380,7 +363,7 @@ class InvoiceLineOut(Schema):
     amount: Decimal
 
 
-class InvoiceOut(RecordOut):
+class InvoiceOut(PricedDocumentOut):
     number: str
     status: str
     order: int = Field(validation_alias="order_id")
@@ -408,21 +391,8 @@ class InvoiceOut(RecordOut):
     amount_in_words: str
 
     @staticmethod
-    def resolve_lines(obj) -> list:
-        return list(obj.lines.all())
-
-    @staticmethod
-    def resolve_vat_groups(obj) -> list[dict]:
-        figures = invoice_figures(obj, list(obj.lines.all()))
-        return [{"rate": g.rate, "subtotal": g.subtotal, "vat": g.vat} for g in figures.groups]
-
-    @staticmethod
     def resolve_overdue(obj) -> bool:
         return obj.is_overdue()
-
-    @staticmethod
-    def resolve_amount_in_words(obj) -> str:
-        return amount_in_words(obj.total, obj.currency)
 
 
 class InvoiceFilters(RecordFilters):

@@ -160,7 +160,27 @@ class QuoteIn(PlacementIn):
     lines: list[QuoteLineIn]
 
 
-class QuoteOut(RecordOut):
+class PricedDocumentOut(RecordOut):
+    """What a quote, order and invoice answer alike: their lines, the figures per VAT rate (from the
+    lines, by ``sales.money``) and the total in Vietnamese words. Subclasses declare the fields."""
+
+    @staticmethod
+    def resolve_lines(obj) -> list:
+        return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_vat_groups(obj) -> list[dict[str, Any]]:
+        from sencrm.sales.services.quotes import quote_figures
+
+        figures = quote_figures(obj, list(obj.lines.all()))
+        return [{"rate": g.rate, "subtotal": g.subtotal, "vat": g.vat} for g in figures.groups]
+
+    @staticmethod
+    def resolve_amount_in_words(obj) -> str:
+        return amount_in_words(obj.total, obj.currency)
+
+
+class QuoteOut(PricedDocumentOut):
     number: str
     revision: int
     title: str
@@ -187,21 +207,6 @@ class QuoteOut(RecordOut):
     sent_at: datetime.datetime | None
     closed_at: datetime.datetime | None
     reject_reason: str
-
-    @staticmethod
-    def resolve_lines(obj) -> list:
-        return list(obj.lines.all())
-
-    @staticmethod
-    def resolve_vat_groups(obj) -> list[dict[str, Any]]:
-        from sencrm.sales.services.quotes import quote_figures
-
-        figures = quote_figures(obj, list(obj.lines.all()))
-        return [{"rate": g.rate, "subtotal": g.subtotal, "vat": g.vat} for g in figures.groups]
-
-    @staticmethod
-    def resolve_amount_in_words(obj) -> str:
-        return amount_in_words(obj.total, obj.currency)
 
 
 class QuoteFilters(RecordFilters):

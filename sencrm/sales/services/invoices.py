@@ -206,11 +206,10 @@ def invoice_create(*, order: Order, by, data: dict | None = None, lines: list[di
 
 
 def invoice_figures(invoice: Invoice, lines=None):
-    """Per line, per VAT rate and totals of a saved invoice, from its lines."""
-    from sencrm.sales.services.quotes import line_inputs
+    """Per line, per VAT rate and totals of a saved invoice, from its lines (as for a quote)."""
+    from sencrm.sales.services.quotes import quote_figures
 
-    lines = list(invoice.lines.all()) if lines is None else lines
-    return quote_totals(line_inputs(lines), currency_decimals(invoice.currency))
+    return quote_figures(invoice, lines)
 
 
 def invoice_cancel(*, invoice: Invoice, by, expected_version: int | None = None) -> Invoice:
